@@ -1,0 +1,211 @@
+"""Who sees and edits which records, decided in SQL.
+
+`filter_visible(qs, user, action)` is behind every `Model.objects.visible_to()`.
+It ORs together the grants that apply to the user (owner, role hierarchy,
+sharing rules, teams); `explain()` checks the very same grants one by one to
+answer "why can this user see this record?".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.core.cache import cache
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from crm.access.models import Access, FieldPermission, ObjectPermission, OrgDefault, SharingRule, Team, User
+
+ORG_DEFAULTS_CACHE_KEY = "access:org-defaults:v1"
+
+
+def record_type_key(model) -> str:
+    meta = model._meta
+    return f"{meta.app_label}.{meta.model_name}"
+
+
+def org_default(record_type: str) -> str:
+    defaults = cache.get(ORG_DEFAULTS_CACHE_KEY)
+    if defaults is None:
+        defaults = dict(OrgDefault.objects.values_list("record_type", "access"))
+        cache.set(ORG_DEFAULTS_CACHE_KEY, defaults, 300)
+    return defaults.get(record_type, Access.PUBLIC_READ_WRITE)
+
+
+def clear_caches() -> None:
+    """Called by every service that changes defaults, profiles, roles, teams or rules."""
+    cache.delete(ORG_DEFAULTS_CACHE_KEY)
+
+
+def _memo(user, name, compute):
+    # Per-request memo on the user instance: the request's user lives for one request.
+    store = user.__dict__.setdefault("_access_memo", {})
+    if name not in store:
+        store[name] = compute()
+    return store[name]
+
+
+def object_permissions(user) -> dict[str, frozenset[str]]:
+    def compute():
+        if not user.profile_id:
+            return {}
+        perms = {}
+        for row in ObjectPermission.objects.filter(profile_id=user.profile_id):
+            perms[row.record_type] = frozenset(a for a in ObjectPermission.ACTIONS if getattr(row, f"can_{a}"))
+        return perms
+
+    return _memo(user, "object_permissions", compute)
+
+
+def field_access(user, record_type: str) -> dict[str, str]:
+    """{field_name: "hidden" | "read_only"} for this user's profile."""
+    if user.is_crm_admin or not user.profile_id:
+        return {}
+
+    def compute():
+        result: dict[str, dict[str, str]] = {}
+        for rt, field, access in FieldPermission.objects.filter(profile_id=user.profile_id).values_list(
+            "record_type", "field_name", "access"
+        ):
+            result.setdefault(rt, {})[field] = access
+        return result
+
+    return _memo(user, "field_access", compute).get(record_type, {})
+
+
+@dataclass(frozen=True)
+class Grant:
+    reason: str  # "owner", "hierarchy", "sharing_rule", "team", "org_default", "admin"
+    label: str  # shown to admins
+    q: Q | None  # None = every record
+
+
+def _user_teams(user) -> list[Team]:
+    return _memo(user, "teams", lambda: list(user.teams.all()))
+
+
+def _rules_for(user, record_type: str) -> list[SharingRule]:
+    """Active sharing rules on this record type whose target includes the user."""
+
+    def compute():
+        rules = list(
+            SharingRule.objects.filter(is_active=True).select_related("source_role", "target_role")
+        )
+        return rules
+
+    team_ids = {t.pk for t in _user_teams(user)}
+    role = user.role if user.role_id else None
+    applicable = []
+    for rule in _memo(user, "sharing_rules", compute):
+        if rule.record_type != record_type:
+            continue
+        if rule.target_kind == SharingRule.Target.TEAM:
+            hit = rule.target_team_id in team_ids
+        elif role is None or rule.target_role is None:
+            hit = False
+        elif rule.target_kind == SharingRule.Target.ROLE:
+            hit = rule.target_role_id == role.pk
+        else:  # role and subordinates
+            hit = role.path.startswith(rule.target_role.path)
+        if hit:
+            applicable.append(rule)
+    return applicable
+
+
+def _owned_by_roles(path: str, *, exclude_role_id=None) -> Q:
+    users = User.objects.filter(role__path__startswith=path)
+    if exclude_role_id:
+        users = users.exclude(role_id=exclude_role_id)
+    return Q(owner_id__in=users.values("id"))
+
+
+def criteria_q(field: str, operator: str, value: str) -> Q:
+    """A field condition as a Q. Custom fields (`cf_<name>`) read the JSON column."""
+    lookup = f"custom__{field[3:]}" if field.startswith("cf_") else field
+    if operator == SharingRule.Operator.EQUALS:
+        return Q(**{lookup: value})
+    if operator == SharingRule.Operator.NOT_EQUALS:
+        return ~Q(**{lookup: value})
+    if operator == SharingRule.Operator.CONTAINS:
+        return Q(**{f"{lookup}__icontains": value})
+    if operator == SharingRule.Operator.IN:
+        return Q(**{f"{lookup}__in": [v.strip() for v in value.split(",") if v.strip()]})
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return Q(pk__in=[])
+    if operator == SharingRule.Operator.GT:
+        return Q(**{f"{lookup}__gt": number})
+    if operator == SharingRule.Operator.LT:
+        return Q(**{f"{lookup}__lt": number})
+    return Q(pk__in=[])
+
+
+def rule_q(rule: SharingRule) -> Q:
+    if rule.kind == SharingRule.Kind.OWNER:
+        if rule.source_role is None:
+            return Q(pk__in=[])
+        if rule.source_include_subordinates:
+            return _owned_by_roles(rule.source_role.path)
+        return Q(owner__role_id=rule.source_role_id)
+    return criteria_q(rule.criteria_field, rule.criteria_operator, rule.criteria_value)
+
+
+def grants(user, record_type: str, action: str) -> list[Grant]:
+    """Every grant through which `user` reaches records of `record_type`."""
+    if user.is_crm_admin:
+        return [Grant("admin", _("Administrator: sees every record"), None)]
+    default = org_default(record_type)
+    if default == Access.PUBLIC_READ_WRITE or (action == "view" and default == Access.PUBLIC_READ):
+        return [Grant("org_default", _("Organisation-wide default: %(access)s") % {"access": Access(default).label}, None)]
+
+    result = [Grant("owner", _("Owner of the record"), Q(owner_id=user.pk))]
+    if user.role_id:
+        role = user.role
+        result.append(Grant(
+            "hierarchy",
+            _("Role hierarchy: the owner's role is below %(role)s") % {"role": role.name},
+            _owned_by_roles(role.path, exclude_role_id=role.pk),
+        ))
+    for rule in _rules_for(user, record_type):
+        if action == "edit" and rule.access_level != SharingRule.Level.READ_WRITE:
+            continue
+        result.append(Grant("sharing_rule", _("Sharing rule: %(name)s") % {"name": rule.name}, rule_q(rule)))
+    for team in _user_teams(user):
+        if team.record_access == Team.Access.READ_WRITE or (action == "view" and team.record_access == Team.Access.READ):
+            members = User.objects.filter(teams=team).values("id")
+            result.append(Grant("team", _("Team: %(name)s") % {"name": team.name}, Q(owner_id__in=members)))
+    return result
+
+
+def _action_permission(action: str) -> str:
+    return "edit" if action == "edit" else "view"
+
+
+def filter_visible(qs, user, action: str = "view"):
+    if user is None or not user.is_authenticated or not user.is_active:
+        return qs.none()
+    record_type = record_type_key(qs.model)
+    if not user.can(record_type, _action_permission(action)):
+        return qs.none()
+    combined = None
+    for grant in grants(user, record_type, action):
+        if grant.q is None:
+            return qs
+        combined = grant.q if combined is None else combined | grant.q
+    return qs.filter(combined) if combined is not None else qs.none()
+
+
+def explain(user, record, action: str = "view") -> list[Grant]:
+    """The grants that give `user` the action on `record`; empty when none does."""
+    if user is None or not user.is_active:
+        return []
+    record_type = record_type_key(type(record))
+    if not user.can(record_type, _action_permission(action)):
+        return []
+    base = type(record)._default_manager.filter(pk=record.pk)
+    return [g for g in grants(user, record_type, action) if g.q is None or base.filter(g.q).exists()]
+
+
+def can_edit(user, record) -> bool:
+    return type(record)._default_manager.filter(pk=record.pk).visible_to(user, "edit").exists()

@@ -1,0 +1,57 @@
+"""Domain events. Services announce what happened with `emit`; subscribers
+(automation, timeline, scoring) register in AppConfig.ready() with `subscribe`.
+
+An event is written to the `Event` table inside the caller's transaction and
+handed to subscribers only after commit, so a worker never sees uncommitted
+data and a crash between commit and dispatch leaves the row to replay.
+"""
+from __future__ import annotations
+
+import fnmatch
+import logging
+from collections.abc import Callable
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[["Event"], None]  # noqa: F821
+_subscribers: list[tuple[str, Handler]] = []
+
+
+def subscribe(pattern: str, handler: Handler) -> None:
+    """`pattern` is a glob over event names: "lead.*", "*.created", "lead.converted"."""
+    if (pattern, handler) not in _subscribers:
+        _subscribers.append((pattern, handler))
+
+
+def emit(name: str, record, *, actor=None, changes: dict | None = None, data: dict | None = None):
+    from crm.core.models import Event
+
+    event = Event.objects.create(
+        name=name,
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        changes=_jsonable(changes or {}),
+        data=_jsonable(data or {}),
+    )
+    transaction.on_commit(lambda: dispatch(event))
+    return event
+
+
+def dispatch(event) -> None:
+    for pattern, handler in list(_subscribers):
+        if fnmatch.fnmatchcase(event.name, pattern):
+            try:
+                handler(event)
+            except Exception:  # a subscriber's failure must never undo the user's save
+                logger.exception("event subscriber %s failed for %s #%s", handler, event.name, event.pk)
+
+
+def _jsonable(value):
+    from django.core.serializers.json import DjangoJSONEncoder
+    import json
+
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))

@@ -1,0 +1,82 @@
+"""The Record base every business record inherits, and the platform's own
+small tables: events and recently viewed records."""
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class RecordQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = "view"):
+        """Records `user` may see (action="view") or change (action="edit"):
+        admins, org-wide default, owner, role hierarchy, sharing rules, teams."""
+        from crm.access.visibility import filter_visible
+
+        return filter_visible(self, user, action)
+
+
+class Record(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+", editable=False,
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True, editable=False)
+
+    history = HistoricalRecords(inherit=True)
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        indexes = [GinIndex(fields=["custom"], name="%(app_label)s_%(class)s_custom")]
+
+    @property
+    def record_type(self):
+        from crm.core import records
+
+        return records.for_model(self)
+
+    def get_absolute_url(self) -> str:
+        return self.record_type.detail_url(self.pk)
+
+
+class Event(models.Model):
+    """A domain event, written in the transaction that caused it."""
+
+    name = models.CharField(max_length=100, db_index=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.BigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changes = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.object_id}"
+
+
+class RecentView(models.Model):
+    """The records a user opened last, for the home page."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.BigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    viewed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "content_type", "object_id"], name="uniq_recent_view")]
+        indexes = [models.Index(fields=["user", "-viewed_at"])]

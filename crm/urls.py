@@ -1,0 +1,17 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("crm.core.urls")),
+    path("", include("crm.access.urls")),
+    path("settings/", include("crm.access.settings_urls")),
+    path("settings/customization/", include("crm.customization.urls")),
+    path("activities/", include("crm.activities.urls")),
+    path("notifications/", include("crm.notifications.urls")),
+    path("leads/", include("leads.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("opportunities/", include("opportunities.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("django-admin/", admin.site.urls),
+]

@@ -1,0 +1,189 @@
+"""Leads: the people and companies not yet customers, from first touch to conversion."""
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models.functions import Upper
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.core.models import Record
+
+SOURCE_PICKLIST = "leads.source"
+STATUS_PICKLIST = "leads.status"
+
+
+class LifecycleStage(models.TextChoices):
+    NEW = "new", _("New")
+    MQL = "mql", _("Marketing qualified (MQL)")
+    SAL = "sal", _("Sales accepted (SAL)")
+    SQL = "sql", _("Sales qualified (SQL)")
+    CONVERTED = "converted", _("Converted")
+    UNQUALIFIED = "unqualified", _("Unqualified")
+
+
+class Rating(models.TextChoices):
+    HOT = "hot", _("Hot")
+    WARM = "warm", _("Warm")
+    COLD = "cold", _("Cold")
+
+
+class BuyingRole(models.TextChoices):
+    """The contact's part in the purchase; the same roles contacts will have on accounts."""
+
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    ECONOMIC_BUYER = "economic_buyer", _("Economic buyer")
+    TECHNICAL_BUYER = "technical_buyer", _("Technical buyer")
+    INFLUENCER = "influencer", _("Influencer")
+    CHAMPION = "champion", _("Champion")
+    USER = "user", _("User")
+    OTHER = "other", _("Other")
+
+
+class Level(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class Timeframe(models.TextChoices):
+    IMMEDIATE = "immediate", _("Immediately")
+    QUARTER = "0_3_months", _("Within 3 months")
+    HALF_YEAR = "3_6_months", _("3–6 months")
+    YEAR = "6_12_months", _("6–12 months")
+    LATER = "12_plus_months", _("More than 12 months")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Industry(models.TextChoices):
+    AGRICULTURE = "agriculture", _("Agriculture")
+    CONSTRUCTION = "construction", _("Construction")
+    CONSULTING = "consulting", _("Consulting")
+    EDUCATION = "education", _("Education")
+    ENERGY = "energy", _("Energy")
+    FINANCE = "finance", _("Finance")
+    GOVERNMENT = "government", _("Government")
+    HEALTHCARE = "healthcare", _("Healthcare")
+    HOSPITALITY = "hospitality", _("Hospitality")
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    MEDIA = "media", _("Media")
+    RETAIL = "retail", _("Retail")
+    TECHNOLOGY = "technology", _("Technology")
+    TELECOM = "telecom", _("Telecommunications")
+    TRANSPORT = "transport", _("Transport and logistics")
+    OTHER = "other", _("Other")
+
+
+class Lead(Record):
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    title = models.CharField(_("title"), max_length=150, blank=True)
+    email = models.EmailField(_("email"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=50, blank=True)
+    website = models.URLField(_("website"), max_length=300, blank=True)
+    street = models.CharField(_("street"), max_length=255, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    state = models.CharField(_("state or province"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("Two-letter ISO code, e.g. FI, IR, US."))
+    industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices, blank=True)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    annual_revenue = models.DecimalField(_("annual revenue"), max_digits=16, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    description = models.TextField(_("description"), blank=True)
+    competitors = models.TextField(_("competitors"), blank=True)
+    objections = models.TextField(_("objections"), blank=True)
+    rating = models.CharField(_("rating"), max_length=10, choices=Rating.choices, blank=True)
+
+    source = models.ForeignKey("customization.PicklistValue", verbose_name=_("source"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+", limit_choices_to={"picklist": SOURCE_PICKLIST})
+    status = models.ForeignKey("customization.PicklistValue", verbose_name=_("status"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+", limit_choices_to={"picklist": STATUS_PICKLIST})
+    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=20, choices=LifecycleStage.choices,
+                                       default=LifecycleStage.NEW)
+    unqualified_reason = models.CharField(_("unqualified reason"), max_length=255, blank=True)
+
+    # BANT
+    budget_confirmed = models.BooleanField(_("has budget"), null=True, blank=True)
+    budget_amount = models.DecimalField(_("budget amount"), max_digits=16, decimal_places=2, null=True, blank=True)
+    authority_role = models.CharField(_("buying role"), max_length=30, choices=BuyingRole.choices, blank=True)
+    need_pain_points = models.TextField(_("pain points"), blank=True)
+    need_requirements = models.TextField(_("requirements"), blank=True)
+    need_desired_outcome = models.TextField(_("desired outcome"), blank=True)
+    timeline_urgency = models.CharField(_("urgency"), max_length=10, choices=Level.choices, blank=True)
+    timeline_timeframe = models.CharField(_("purchase timeframe"), max_length=20, choices=Timeframe.choices, blank=True)
+    # CHAMP
+    champ_challenges = models.TextField(_("challenges"), blank=True)
+    champ_authority = models.CharField(_("authority"), max_length=30, choices=BuyingRole.choices, blank=True)
+    champ_money = models.DecimalField(_("money available"), max_digits=16, decimal_places=2, null=True, blank=True)
+    champ_prioritization = models.CharField(_("prioritization"), max_length=10, choices=Level.choices, blank=True)
+
+    # Scoring: the number and how it was reached ([{"label": ..., "points": ...}, ...]).
+    score = models.IntegerField(_("score"), default=0, db_index=True)
+    score_breakdown = models.JSONField(default=list, blank=True, editable=False)
+    score_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Campaign attribution
+    first_touch_campaign = models.ForeignKey("campaigns.Campaign", verbose_name=_("first-touch campaign"), null=True,
+                                             blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_touch_campaign = models.ForeignKey("campaigns.Campaign", verbose_name=_("last-touch campaign"), null=True,
+                                            blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    # Duplicate detection keys, kept by the services that write leads.
+    email_normalized = models.CharField(max_length=254, blank=True, editable=False)
+    phone_normalized = models.CharField(max_length=32, blank=True, editable=False)
+
+    # Conversion
+    converted_at = models.DateTimeField(_("converted"), null=True, blank=True, editable=False)
+    converted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", editable=False)
+    converted_account = models.ForeignKey("accounts.Account", null=True, blank=True, on_delete=models.SET_NULL,
+                                          related_name="+", editable=False)
+    converted_contact = models.ForeignKey("accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL,
+                                          related_name="+", editable=False)
+    converted_opportunity = models.ForeignKey("opportunities.Opportunity", null=True, blank=True,
+                                              on_delete=models.SET_NULL, related_name="+", editable=False)
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            GinIndex(fields=["custom"], name="leads_lead_custom"),
+            models.Index(fields=["owner", "-created_at"], name="lead_owner_created"),
+            models.Index(fields=["-created_at", "-id"], name="lead_created"),
+            models.Index(fields=["status", "-created_at"], name="lead_status_created"),
+            models.Index(fields=["lifecycle_stage", "-created_at"], name="lead_stage_created"),
+            models.Index(fields=["-score", "-id"], name="lead_score"),
+            models.Index(fields=["email_normalized"], name="lead_email_norm"),
+            models.Index(fields=["phone_normalized"], name="lead_phone_norm"),
+            GinIndex(OpClass(Upper("company"), name="gin_trgm_ops"), name="lead_company_trgm"),
+            GinIndex(OpClass(Upper("last_name"), name="gin_trgm_ops"), name="lead_last_name_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_converted(self) -> bool:
+        return self.lifecycle_stage == LifecycleStage.CONVERTED
+
+
+class LifecycleTransition(models.Model):
+    """Every lifecycle change, for funnel conversion rates and times."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="lifecycle_transitions")
+    from_stage = models.CharField(max_length=20, choices=LifecycleStage.choices, blank=True)
+    to_stage = models.CharField(max_length=20, choices=LifecycleStage.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["to_stage", "created_at"])]

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class Config(AppConfig):
+    name = "opportunities"
+    verbose_name = _("Opportunities")
+
+    def ready(self):
+        from crm.core import records
+
+        from .models import Opportunity
+
+        records.register(Opportunity, list_url_name="opportunities:list", detail_url_name="opportunities:detail",
+                         icon="graph-up-arrow", search_fields=("name",),
+                         fields=("name", "account", "pipeline", "stage", "amount", "currency", "probability",
+                                 "close_date", "owner"), nav_order=40)
