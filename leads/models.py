@@ -187,3 +187,91 @@ class LifecycleTransition(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["to_stage", "created_at"])]
+
+
+class WebForm(models.Model):
+    """A public web-to-lead form: the fields it asks for and where its leads go."""
+
+    name = models.CharField(_("name"), max_length=150)
+    key = models.SlugField(_("public key"), max_length=40, unique=True)
+    # Field names of Lead (and cf_<name> for custom fields), in display order.
+    fields = models.JSONField(_("fields"), default=list)
+    required_fields = models.JSONField(_("required fields"), default=list, blank=True)
+    thank_you_message = models.TextField(_("thank-you message"), blank=True)
+    redirect_url = models.URLField(_("redirect after submit"), blank=True)
+    campaign = models.ForeignKey("campaigns.Campaign", verbose_name=_("campaign"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    source = models.ForeignKey("customization.PicklistValue", verbose_name=_("lead source"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+", limit_choices_to={"picklist": SOURCE_PICKLIST})
+    default_owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner when no rule assigns"),
+                                      null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    language = models.CharField(_("form language"), max_length=10, choices=settings.LANGUAGES, default="en")
+    allowed_origins = models.JSONField(_("sites allowed to embed"), default=list, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    submissions = models.PositiveIntegerField(default=0, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("web-to-lead form")
+        verbose_name_plural = _("web-to-lead forms")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportJob(models.Model):
+    """One CSV/XLSX/vCard import: its file, choices, preview and outcome."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        PREVIEWED = "previewed", _("Previewed")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Duplicates(models.TextChoices):
+        SKIP = "skip", _("Skip duplicates")
+        UPDATE = "update", _("Update the existing lead")
+        CREATE = "create", _("Create anyway")
+
+    class Mode(models.TextChoices):
+        ALL_OR_NOTHING = "all_or_nothing", _("All or nothing: import only if every row is valid")
+        GOOD_ROWS = "good_rows", _("Import the good rows, skip the bad ones")
+
+    record_type = models.CharField(max_length=100, default="leads.lead")
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file"), max_length=255)
+    file_format = models.CharField(max_length=10)  # csv, xlsx, vcf
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    duplicates = models.CharField(_("duplicates"), max_length=10, choices=Duplicates.choices, default=Duplicates.SKIP)
+    mode = models.CharField(_("when rows are invalid"), max_length=20, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
+    assign_by_rules = models.BooleanField(_("assign using active rules"), default=False)
+    campaign = models.ForeignKey("campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.UPLOADED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    # [{"row": 3, "errors": ["email: Enter a valid email address."]}, ...]
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
