@@ -1,0 +1,1 @@
+// The CRM's own behaviour: no inline scripts anywhere (CSP).
