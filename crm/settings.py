@@ -131,6 +131,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Tests hash thousands of passwords; a fast hasher keeps the suite quick. Never set in production.
+if env.bool("TEST_FAST_PASSWORD_HASHER", default=False):
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Absolute lifetime of a session; the idle limit is enforced by SessionIdleTimeoutMiddleware.

@@ -22,6 +22,7 @@ class RoleFactory(factory.django.DjangoModelFactory):
 class ProfileFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = PermissionProfile
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Profile {n}")
 
