@@ -59,7 +59,7 @@ def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
 
 def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence], *, title: str = "Export") -> bytes:
     from openpyxl import Workbook
-    from openpyxl.cell.cell import TYPE_STRING
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, TYPE_STRING
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31] or "Export")
@@ -70,6 +70,9 @@ def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence], *, title: str =
         cells = []
         for value in row:
             value = _plain(value)
+            if isinstance(value, str):
+                # XLSX cannot hold control characters; drop them after escaping.
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 # Force the string type: openpyxl would otherwise treat "=..." as a formula.

@@ -1,0 +1,20 @@
+import factory
+
+from campaigns.models import Campaign, Touch
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    campaign_type = Campaign.Type.EMAIL
+    status = Campaign.Status.ACTIVE
+
+
+class TouchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Touch
+
+    campaign = factory.SubFactory(CampaignFactory)
+    channel = Touch.Channel.WEB_FORM
