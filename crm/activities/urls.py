@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from crm.activities import views
 
 app_name = "activities"
-urlpatterns = []
+urlpatterns = [
+    path("new/<int:ct_id>/<int:obj_id>/<str:kind>/", views.create, name="create"),
+    path("<int:pk>/complete/", views.complete, name="complete"),
+    path("<int:pk>/", views.go, name="go"),
+]

@@ -1,26 +1,46 @@
-"""Template helpers: dates, numbers and money in the user's format."""
+"""Template helpers: dates, numbers and money in the reader's format, and URLs."""
 from django import template
-from django.utils import formats, timezone
+from django.urls import NoReverseMatch, reverse
+
+from crm.core import formatting
 
 register = template.Library()
 
 
 @register.filter
 def crm_date(value, user=None):
-    if not value:
-        return ""
-    return formats.date_format(value, "Y-m-d")
+    return formatting.format_date(value, user or None)
 
 
 @register.filter
 def crm_datetime(value, user=None):
-    if not value:
-        return ""
-    return formats.date_format(timezone.localtime(value), "Y-m-d H:i")
+    return formatting.format_datetime(value, user or None)
+
+
+@register.filter
+def number(value, decimals=None):
+    return formatting.format_number(value, decimals)
 
 
 @register.filter
 def money(value, currency=""):
-    if value is None or value == "":
+    return formatting.format_money(value, currency)
+
+
+@register.filter
+def digits(value):
+    return formatting.localize_digits(str(value))
+
+
+@register.simple_tag
+def optional_url(name, *args):
+    """The URL of `name`, or "" when that page does not exist (yet)."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
         return ""
-    return f"{formats.number_format(value, 2, force_grouping=True)} {currency}".strip()
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if hasattr(mapping, "get") else None

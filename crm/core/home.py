@@ -1,0 +1,28 @@
+"""Home-page widgets. Apps add theirs in AppConfig.ready():
+`register_widget("leads.my_open", "leads/_home_widget.html", context_fn, order=20)`."""
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Widget:
+    key: str
+    template: str
+    context: Callable  # (request) -> dict, or None to hide the widget
+    order: int = 100
+
+
+_widgets: dict[str, Widget] = {}
+
+
+def register_widget(key: str, template: str, context: Callable, *, order: int = 100) -> None:
+    _widgets[key] = Widget(key, template, context, order)
+
+
+def widgets_for(request) -> list[dict]:
+    result = []
+    for widget in sorted(_widgets.values(), key=lambda w: (w.order, w.key)):
+        ctx = widget.context(request)
+        if ctx is not None:
+            result.append({"key": widget.key, "template": widget.template, "ctx": ctx})
+    return result
