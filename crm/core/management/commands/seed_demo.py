@@ -1,0 +1,13 @@
+from django.core.management.base import BaseCommand
+
+from crm import demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent: a second run keeps what users changed)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--leads", type=int, default=60)
+
+    def handle(self, *args, leads, **options):
+        demo.seed(leads=leads, stdout=self.stdout if options["verbosity"] else None)
