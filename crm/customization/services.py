@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from crm.customization.fields import definitions_changed
+
 from crm.access.models import AuditLog
 from crm.access.services import audit
 from crm.customization.models import CustomField, PicklistValue
@@ -19,6 +21,7 @@ def _snapshot(obj, names) -> dict:
 @transaction.atomic
 def custom_field_create(*, actor, record_type: str, name: str, ip=None, **fields) -> CustomField:
     field = CustomField.objects.create(record_type=record_type, name=name, **fields)
+    transaction.on_commit(lambda: definitions_changed(record_type))
     audit(actor=actor, action=AuditLog.Action.CUSTOMIZATION_CHANGED, target=field, ip=ip,
           data={"created": True, "record_type": record_type, "name": name, "after": _snapshot(field, fields)})
     return field
@@ -29,16 +32,30 @@ def custom_field_update(*, actor, field: CustomField, ip=None, **fields) -> Cust
     # The API name is the key of stored values (Record.custom) and of field-level security: never renamed.
     fields.pop("name", None)
     fields.pop("record_type", None)
+    if "field_type" in fields and fields["field_type"] != field.field_type and _has_values(field):
+        # Stored values were validated for the old type; changing it would make them unreadable.
+        raise ValueError("the type of a custom field with stored values cannot change")
     before = _snapshot(field, fields)
     for key, value in fields.items():
         setattr(field, key, value)
     field.save()
     after = _snapshot(field, fields)
+    transaction.on_commit(lambda: definitions_changed(field.record_type))
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if changes:
         audit(actor=actor, action=AuditLog.Action.CUSTOMIZATION_CHANGED, target=field, ip=ip,
               data={"record_type": field.record_type, "name": field.name, "changes": changes})
     return field
+
+
+def _has_values(field: CustomField) -> bool:
+    from crm.core import records
+
+    try:
+        model = records.get(field.record_type).model
+    except KeyError:
+        return False
+    return model.objects.filter(custom__has_key=field.name).exists()
 
 
 def custom_field_set_active(*, actor, field: CustomField, active: bool, ip=None) -> CustomField:

@@ -42,10 +42,15 @@ def field_form(request, record_type, pk=None):
         if field is None:
             field = services.custom_field_create(actor=request.user, ip=client_ip(request), record_type=rt.key,
                                                  name=form.cleaned_data["name"], **form.service_fields())
-        else:
+            messages.success(request, _("Field %(field)s saved.") % {"field": field.label})
+            return redirect("customization:field_list", record_type=rt.key)
+        try:
             services.custom_field_update(actor=request.user, ip=client_ip(request), field=field, **form.service_fields())
-        messages.success(request, _("Field %(field)s saved.") % {"field": field.label})
-        return redirect("customization:field_list", record_type=rt.key)
+        except ValueError:
+            form.add_error("field_type", _("Records already hold values of this field, so its type cannot change."))
+        else:
+            messages.success(request, _("Field %(field)s saved.") % {"field": field.label})
+            return redirect("customization:field_list", record_type=rt.key)
     ctx = {"form": form, "object": field, "record_type": rt}
     return render_settings(request, "customization/field_form.html", ctx, section="custom_fields")
 

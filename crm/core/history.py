@@ -1,0 +1,77 @@
+"""The "History" tab: who changed which field from what to what, and when,
+read from django-simple-history rows (custom fields expanded key by key)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+
+from crm.core import display
+
+NOISE = {"updated_at", "score_breakdown", "score_updated_at", "email_normalized", "phone_normalized", "custom",
+         "history_id", "history_date", "history_change_reason", "history_type", "history_user", "id"}
+
+
+@dataclass
+class Change:
+    field: str
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryEntry:
+    when: datetime
+    who: object
+    kind: str  # created / changed / deleted
+    changes: list[Change] = field(default_factory=list)
+
+
+def _value(model, row, name: str) -> str:
+    """Display value of a field on a historical row (FKs read by id to avoid a query per row)."""
+    f = model._meta.get_field(name)
+    if f.is_relation:
+        raw = getattr(row, f.attname)
+        return "" if raw is None else str(getattr(row, name, raw) or raw)
+    if f.choices:
+        return str(dict(f.flatchoices).get(getattr(row, name), getattr(row, name)) or "")
+    return display.format_value(getattr(row, name))
+
+
+def field_history(record, user, limit: int = 100) -> list[HistoryEntry]:
+    from crm.access.fls import hidden_fields
+    from crm.customization.fields import by_key, display as cf_display
+
+    model = type(record)
+    rt = f"{model._meta.app_label}.{model._meta.model_name}"
+    hidden = hidden_fields(user, rt)
+    customs = {cf.name: cf for cf in by_key(rt).values()}
+    tracked = [f.name for f in model._meta.concrete_fields if f.name not in NOISE and f.name not in hidden]
+    rows = list(record.history.select_related("history_user").order_by("history_date", "history_id")[: limit + 1])
+    entries = []
+    previous = None
+    for row in rows:
+        kind = {"+": "created", "~": "changed", "-": "deleted"}[row.history_type]
+        entry = HistoryEntry(when=row.history_date, who=row.history_user, kind=kind)
+        if previous is not None:
+            for name in tracked:
+                f = model._meta.get_field(name)
+                key = f.attname
+                if getattr(previous, key) != getattr(row, key):
+                    entry.changes.append(Change(name, display.field_label(model, name),
+                                                _value(model, previous, name), _value(model, row, name)))
+            old_custom, new_custom = previous.custom or {}, row.custom or {}
+            for name in sorted(set(old_custom) | set(new_custom)):
+                if old_custom.get(name) == new_custom.get(name) or f"cf_{name}" in hidden:
+                    continue
+                cf = customs.get(name)
+                label = cf.display_label if cf else name
+                render = (lambda v: cf_display(cf, v)) if cf else (lambda v: "" if v is None else str(v))
+                entry.changes.append(Change(f"cf_{name}", label, render(old_custom.get(name)), render(new_custom.get(name))))
+        if kind != "changed" or entry.changes:
+            entries.append(entry)
+        previous = row
+    entries.reverse()
+    return entries[:limit]
