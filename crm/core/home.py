@@ -10,18 +10,21 @@ class Widget:
     template: str
     context: Callable  # (request) -> dict, or None to hide the widget
     order: int = 100
+    roles: frozenset | None = None  # role names that see it; None = everyone
 
 
 _widgets: dict[str, Widget] = {}
 
 
-def register_widget(key: str, template: str, context: Callable, *, order: int = 100) -> None:
-    _widgets[key] = Widget(key, template, context, order)
+def register_widget(key: str, template: str, context: Callable, *, roles=None, order: int = 100) -> None:
+    _widgets[key] = Widget(key, template, context, order, frozenset(roles) if roles else None)
 
 
 def widgets_for(request) -> list[dict]:
     result = []
     for widget in sorted(_widgets.values(), key=lambda w: (w.order, w.key)):
+        if widget.roles is not None and getattr(getattr(request.user, "role", None), "name", None) not in widget.roles:
+            continue
         ctx = widget.context(request)
         if ctx is not None:
             result.append({"key": widget.key, "template": widget.template, "ctx": ctx})

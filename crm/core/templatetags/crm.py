@@ -44,3 +44,12 @@ def optional_url(name, *args):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def record_url(record) -> str:
+    """The record's detail URL, or "" while its app has no detail page yet."""
+    try:
+        return record.get_absolute_url()
+    except (NoReverseMatch, AttributeError):
+        return ""

@@ -1,0 +1,45 @@
+import pytest
+from django.urls import reverse
+
+from crm.access.tests.factories import UserFactory
+from crm.notifications.tests.factories import NotificationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_list_requires_login(client):
+    response = client.get(reverse("notifications:list"))
+    assert response.status_code == 302 and response["Location"].startswith("/login/?next=")
+
+
+def test_bell_shows_unread_count(client):
+    user = UserFactory()
+    NotificationFactory.create_batch(3, recipient=user)
+    NotificationFactory(recipient=UserFactory())  # someone else's
+    client.force_login(user)
+    response = client.get(reverse("notifications:bell"))
+    assert response.status_code == 200
+    assert ">3<" in response.content.decode().replace(" ", "")
+
+
+def test_mark_read_redirects_only_to_relative_urls(client):
+    user = UserFactory()
+    evil = NotificationFactory(recipient=user, url="//evil.example.com/x")
+    client.force_login(user)
+    response = client.post(reverse("notifications:read", args=[evil.pk]))
+    assert response["Location"] == reverse("notifications:list")
+    evil.refresh_from_db()
+    assert evil.read_at is not None
+
+
+def test_mark_read_goes_to_local_url(client):
+    user = UserFactory()
+    note = NotificationFactory(recipient=user, url="/leads/")
+    client.force_login(user)
+    assert client.post(reverse("notifications:read", args=[note.pk]))["Location"] == "/leads/"
+
+
+def test_other_users_notification_is_404(client):
+    note = NotificationFactory(recipient=UserFactory())
+    client.force_login(UserFactory())
+    assert client.post(reverse("notifications:read", args=[note.pk])).status_code == 404
