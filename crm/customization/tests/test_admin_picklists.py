@@ -11,6 +11,12 @@ from crm.customization.tests.factories import PicklistValueFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _no_seeded_values():
+    """Start from no picklists: a data migration seeds the lead source and status lists."""
+    PicklistValue.objects.all().delete()
+
+
 @pytest.fixture
 def admin_client(client):
     client.force_login(AdminFactory())
