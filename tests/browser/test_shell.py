@@ -30,3 +30,18 @@ def test_persian_user_gets_rtl(page, live_server):
     html = page.locator("html")
     assert html.get_attribute("lang") == "fa"
     assert html.get_attribute("dir") == "rtl"
+    assert_nav_label(page, "home", "خانه")
+
+
+def test_switching_to_persian_on_the_preferences_page(page, live_server):
+    admin = AdminFactory(language="en")
+    login(page, live_server, admin.email, PASSWORD)
+    page.goto(live_server.url + "/preferences/")
+    assert page.locator("html").get_attribute("dir") == "ltr"
+
+    page.select_option("select[name=language]", "fa")
+    page.click("main form button[type=submit]")
+
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert_nav_label(page, "home", "خانه")
+    assert_nav_label(page, "settings", "تنظیمات")
