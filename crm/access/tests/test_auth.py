@@ -158,7 +158,8 @@ def test_django_admin_is_for_superusers_only(client):
 
 def test_check_deploy_passes_with_production_settings():
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECURE_SSL_REDIRECT", "SECURE_COOKIES",
-                                                            "MANIFEST_STATIC", "TEST_FAST_PASSWORD_HASHER")}
+                                                            "MANIFEST_STATIC", "TEST_FAST_PASSWORD_HASHER",
+                                                            "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(DEBUG="0", SECRET_KEY="k" * 20 + "Q7x!pZ2@vL9#mN4$rT6%wY8^bC1&dF3*", ALLOWED_HOSTS="crm.example.com")
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=settings.BASE_DIR, env=env, capture_output=True, text=True)
