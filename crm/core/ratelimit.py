@@ -1,6 +1,4 @@
 """A fixed-window rate limit in Redis, for public forms and sign-in."""
-import time
-
 from django.core.cache import cache
 
 UNITS = {"s": 1, "m": 60, "h": 3600}
@@ -14,9 +12,15 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 
 def hit(key: str, rate: str) -> bool:
-    """Count one hit; True while within the limit."""
+    """Count one hit; True while within the limit. The window opens at the
+    first hit and closes `window` seconds later (no clock-aligned boundary
+    that would let a burst through twice)."""
     limit, window = parse_rate(rate)
-    bucket = f"rl:{key}:{int(time.time() // window)}"
-    if cache.add(bucket, 1, timeout=window + 1):
+    bucket = f"rl:{key}"
+    if cache.add(bucket, 1, timeout=window):
         return True
-    return cache.incr(bucket) <= limit
+    try:
+        return cache.incr(bucket) <= limit
+    except ValueError:  # expired between add and incr
+        cache.add(bucket, 1, timeout=window)
+        return True

@@ -1,6 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
+from django.utils.translation import gettext_lazy as _
 
 
 class Config(AppConfig):
     name = "crm.customization"
     label = "customization"
+    verbose_name = _("Customization")
+
+    def ready(self):
+        from crm.customization.fields import definitions_changed
+        from crm.customization.models import CustomField
+
+        # Cache invalidation only (no business rule): every process re-reads the definitions.
+        def invalidate(sender, instance, **kwargs):
+            definitions_changed(instance.record_type)
+
+        post_save.connect(invalidate, sender=CustomField, dispatch_uid="customfield-cache-save", weak=False)
+        post_delete.connect(invalidate, sender=CustomField, dispatch_uid="customfield-cache-delete", weak=False)

@@ -8,6 +8,7 @@ as lists.
 """
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -27,16 +28,14 @@ VERSION_KEY = "customization:defs-version:{}"
 _local: dict[tuple[str, int], list[CustomField]] = {}
 
 
-def _version(record_type: str) -> int:
-    return cache.get_or_set(VERSION_KEY.format(record_type), 1, None)
+def _version(record_type: str) -> str:
+    # A random token, not a counter: a cleared cache must never bring back an old version.
+    return cache.get_or_set(VERSION_KEY.format(record_type), lambda: uuid.uuid4().hex, None)
 
 
 def definitions_changed(record_type: str) -> None:
-    """Called after any change to the custom fields of a record type."""
-    try:
-        cache.incr(VERSION_KEY.format(record_type))
-    except ValueError:
-        cache.set(VERSION_KEY.format(record_type), 2, None)
+    """Called whenever a custom field of `record_type` is saved or deleted."""
+    cache.set(VERSION_KEY.format(record_type), uuid.uuid4().hex, None)
 
 
 def definitions(record_type: str) -> list[CustomField]:

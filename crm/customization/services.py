@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from crm.customization.fields import definitions_changed
 
 from crm.access.models import AuditLog
 from crm.access.services import audit
@@ -21,7 +20,6 @@ def _snapshot(obj, names) -> dict:
 @transaction.atomic
 def custom_field_create(*, actor, record_type: str, name: str, ip=None, **fields) -> CustomField:
     field = CustomField.objects.create(record_type=record_type, name=name, **fields)
-    transaction.on_commit(lambda: definitions_changed(record_type))
     audit(actor=actor, action=AuditLog.Action.CUSTOMIZATION_CHANGED, target=field, ip=ip,
           data={"created": True, "record_type": record_type, "name": name, "after": _snapshot(field, fields)})
     return field
@@ -40,7 +38,6 @@ def custom_field_update(*, actor, field: CustomField, ip=None, **fields) -> Cust
         setattr(field, key, value)
     field.save()
     after = _snapshot(field, fields)
-    transaction.on_commit(lambda: definitions_changed(field.record_type))
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if changes:
         audit(actor=actor, action=AuditLog.Action.CUSTOMIZATION_CHANGED, target=field, ip=ip,
