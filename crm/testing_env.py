@@ -9,7 +9,8 @@ os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("MANIFEST_STATIC", "0")
-os.environ.setdefault("CACHE_KEY_PREFIX", f"crm-test-{os.getpid()}")
+# Each test process (xdist workers included) gets its own cache keys.
+os.environ["CACHE_KEY_PREFIX"] = f"crm-test-{os.getpid()}"
 os.environ.setdefault("TEST_FAST_PASSWORD_HASHER", "1")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
