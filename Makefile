@@ -1,6 +1,7 @@
 # The two commands: `make run` starts the whole CRM with demo data,
 # `make test` sets up and runs the whole test suite.
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+# The first Python 3.11+ that actually runs (pyenv shims may exist for versions that are not installed).
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && command -v $$p && break; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_WORKERS ?= 2
