@@ -71,7 +71,8 @@ def start_embedded_postgres(data_dir: Path | None = None) -> str:
     if info.socket_dir is not None:
         host = quote(str(info.socket_dir), safe="")
         admin_dsn = f"host={info.socket_dir} user=postgres dbname=postgres"
-        url = f"postgres://postgres@{host}/{DB_NAME}"
+        # The socket directory goes in OPTIONS: django-environ does not unquote a path-like host.
+        url = f"postgres://postgres@/{DB_NAME}?host={host}"
     else:
         admin_dsn = f"host={info.hostname} port={info.port} user=postgres dbname=postgres"
         url = f"postgres://postgres@{info.hostname}:{info.port}/{DB_NAME}"
@@ -180,7 +181,7 @@ def main(argv: list[str]) -> int:
     if command == "run":
         return run()
     if command == "env":
-        env: dict[str, str] = {}
+        env = {k: v for k, v in os.environ.items() if k in ("DATABASE_URL", "REDIS_URL", "CRM_EMBEDDED")}
         ensure_services(env)
         for key in ("DATABASE_URL", "REDIS_URL"):
             print(f"{key}={env[key]}")
