@@ -117,6 +117,7 @@ def seed(*, leads: int = 60, stdout=None) -> None:
     with transaction.atomic():
         users = _access()
         _leads(users, count=leads)
+        _lead_rules(users)
         _accounts_and_opportunities(users)
         _tasks(users)
     if stdout:
@@ -243,6 +244,50 @@ def _leads(users, *, count: int) -> None:
             LifecycleTransition.objects.create(lead=lead, from_stage=LifecycleStage.NEW, to_stage=stage, actor=owner)
         if i % 4 == 0:
             Touch.objects.create(campaign=campaigns[i % 3], lead=lead, channel=Touch.Channel.EVENT, touched_at=lead.created_at)
+
+
+def _lead_rules(users) -> None:
+    """Qualification policy, scoring and assignment rules and a web form, each created once."""
+    from crm.access.models import Team
+    from leads.models import AssignmentRule, Framework, Lead, QualificationPolicy, ScoringRule, WebForm
+    from leads.qualification import default_criteria
+    from leads.scoring import lead_score_update
+
+    criteria = default_criteria(Framework.BANT)
+    criteria["timeline"]["sql"] = False  # SQL needs budget, authority and need; conversion needs all four
+    QualificationPolicy.objects.get_or_create(team=None, defaults={"framework": Framework.BANT, "criteria": criteria})
+    team_b = Team.objects.filter(name="Team B").first()
+    if team_b:
+        QualificationPolicy.objects.get_or_create(team=team_b, defaults={
+            "framework": Framework.CHAMP, "criteria": default_criteria(Framework.CHAMP)})
+    if not ScoringRule.objects.exists():
+        for order, (name, kind, extra, points) in enumerate([
+            ("Title is C-level", "fit", {"field": "title", "operator": "contains", "value": "CEO, CTO, CFO, Chief"}, 20),
+            ("Company over 100 employees", "fit", {"field": "employees", "operator": "gte", "value": "100"}, 10),
+            ("Budget confirmed", "fit", {"field": "budget_confirmed", "operator": "eq", "value": "true"}, 15),
+            ("Technology industry", "fit", {"field": "industry", "operator": "eq", "value": "technology"}, 5),
+            ("Calls this month", "engagement", {"engagement": "call", "within_days": 30, "max_points": 15}, 5),
+            ("Meetings this quarter", "engagement", {"engagement": "meeting", "within_days": 90, "max_points": 20}, 10),
+            ("Web form submissions", "engagement", {"engagement": "web_form", "max_points": 20}, 10),
+            ("No engagement for 30 days", "decay", {"within_days": 30, "max_points": 30}, 5),
+        ]):
+            ScoringRule.objects.create(name=name, kind=kind, points=points, order=order, **extra)
+        for pk in Lead.objects.values_list("pk", flat=True):
+            lead_score_update(pk)
+    inbound = Team.objects.filter(name="Inbound team").first()
+    if not AssignmentRule.objects.exists() and inbound:
+        AssignmentRule.objects.create(name="Nordic territory", order=1, target="territory", team=inbound,
+                                      countries="FI, SE, EE, NO, DK")
+        AssignmentRule.objects.create(name="Everyone else: take turns", order=2, target="round_robin", team=inbound)
+    if not WebForm.objects.exists():
+        from campaigns.models import Campaign
+
+        WebForm.objects.create(
+            name="Contact us", key="contact-us", fields=["first_name", "last_name", "email", "phone", "company",
+                                                          "country", "description"],
+            required_fields=["last_name", "email"], thank_you_message="Thank you! A specialist will call you within a day.",
+            campaign=Campaign.objects.filter(name="Spring newsletter").first(), default_owner=users["manager"],
+            created_by=users["admin"])
 
 
 def _accounts_and_opportunities(users) -> None:

@@ -158,6 +158,7 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_CLIENT_IP_CALLABLE = "crm.core.middleware.client_ip"
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", default="20/10m")
+LOGIN_VERIFY_RATE_LIMIT = env("LOGIN_VERIFY_RATE_LIMIT", default="10/10m")
 
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="CRM")
 
@@ -207,6 +208,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_TIMEZONE = "UTC"
 
 # --- Security headers ---------------------------------------------------------

@@ -11,6 +11,8 @@ os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("MANIFEST_STATIC", "0")
 # Each test process (xdist workers included) gets its own cache keys.
 os.environ["CACHE_KEY_PREFIX"] = f"crm-test-{os.getpid()}"
+# ... and its own Celery queue, so a worker started by a test only takes that process's tasks.
+os.environ["CELERY_QUEUE"] = f"crm-test-{os.getpid()}"
 os.environ.setdefault("TEST_FAST_PASSWORD_HASHER", "1")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 

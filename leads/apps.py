@@ -29,3 +29,37 @@ class Config(AppConfig):
             ),
             nav_order=10,
         )
+        from crm.core.events import subscribe
+
+        subscribe("lead.*", _rescore)
+        subscribe("activity.*", _rescore)
+
+        from crm.core.home import register_widget
+
+        register_widget("leads.my_open", "leads/_home_widget.html", _my_open_leads, order=20)
+
+
+def _my_open_leads(request):
+    """Home: the user's open leads, best score first (hidden for users who cannot view leads or own none)."""
+    from .models import Lead, LifecycleStage
+
+    if not request.user.can("leads.lead", "view"):
+        return None
+    qs = Lead.objects.filter(owner=request.user).exclude(
+        lifecycle_stage__in=[LifecycleStage.CONVERTED, LifecycleStage.UNQUALIFIED])
+    leads = list(qs.order_by("-score", "-id")[:8])
+    if not leads:
+        return None
+    return {"leads": leads, "count": qs.count()}
+
+
+def _rescore(event) -> None:
+    """Any change to a lead or its timeline queues a score recomputation on a worker."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import Lead
+    from .tasks import lead_score_task
+
+    if event.name in ("lead.deleted", "lead.merged") or event.content_type_id != ContentType.objects.get_for_model(Lead).pk:
+        return
+    lead_score_task.delay(event.object_id)

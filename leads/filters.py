@@ -19,6 +19,31 @@ class LeadFilter(CustomFieldsFilterSetMixin, django_filters.FilterSet):
     created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Created to"),
                                                widget=forms.DateInput(attrs={"type": "date"}))
 
+    mine = django_filters.BooleanFilter(method="filter_mine", label=_("Mine only"), widget=forms.CheckboxInput)
+    open = django_filters.BooleanFilter(method="filter_open", label=_("Open only (not converted or unqualified)"),
+                                        widget=forms.CheckboxInput)
+    unassigned = django_filters.BooleanFilter(method="filter_unassigned", label=_("Unassigned"), widget=forms.CheckboxInput)
+    created_within = django_filters.ChoiceFilter(method="filter_created_within", label=_("Created"), choices=[
+        ("today", _("Today")), ("week", _("This week")), ("month", _("This month"))])
+
+    def filter_mine(self, qs, name, value):
+        return qs.filter(owner=self.request.user) if value else qs
+
+    def filter_unassigned(self, qs, name, value):
+        return qs.filter(owner__isnull=True) if value else qs
+
+    def filter_open(self, qs, name, value):
+        return qs.exclude(lifecycle_stage__in=[LifecycleStage.CONVERTED, LifecycleStage.UNQUALIFIED]) if value else qs
+
+    def filter_created_within(self, qs, name, value):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        start = {"today": today, "week": today - timedelta(days=today.weekday()), "month": today.replace(day=1)}.get(value)
+        return qs.filter(created_at__date__gte=start) if start else qs
+
     class Meta:
         model = Lead
         fields = ["status", "source", "lifecycle_stage", "owner", "rating", "country"]

@@ -275,3 +275,133 @@ class ImportJob(models.Model):
     @property
     def progress_percent(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class Framework(models.TextChoices):
+    BANT = "bant", _("BANT (budget, authority, need, timeline)")
+    CHAMP = "champ", _("CHAMP (challenges, authority, money, prioritization)")
+
+
+class QualificationPolicy(models.Model):
+    """Which framework qualifies leads, for everyone (team empty) or for one team's leads,
+    and per criterion: its points and whether SQL or conversion needs it.
+
+    `criteria` = {"budget": {"points": 25, "sql": true, "convert": true}, ...}."""
+
+    team = models.OneToOneField("access.Team", verbose_name=_("team"), null=True, blank=True,
+                                on_delete=models.CASCADE, related_name="qualification_policy")
+    framework = models.CharField(_("framework"), max_length=10, choices=Framework.choices, default=Framework.BANT)
+    criteria = models.JSONField(_("criteria"), default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("qualification policy")
+        verbose_name_plural = _("qualification policies")
+        constraints = [models.UniqueConstraint(fields=["team"], name="uniq_global_qualification",
+                                               condition=models.Q(team__isnull=True), nulls_distinct=False)]
+
+    def __str__(self) -> str:
+        return str(self.team) if self.team_id else str(_("Everyone"))
+
+
+class Operator(models.TextChoices):
+    EQUALS = "eq", _("equals")
+    NOT_EQUALS = "ne", _("does not equal")
+    CONTAINS = "contains", _("contains any of")
+    IN = "in", _("is one of")
+    GT = "gt", _("greater than")
+    GTE = "gte", _("at least")
+    LT = "lt", _("less than")
+    IS_SET = "set", _("is filled in")
+    IS_EMPTY = "empty", _("is empty")
+
+
+class ScoringRule(models.Model):
+    class Kind(models.TextChoices):
+        FIT = "fit", _("Fit: a field matches")
+        ENGAGEMENT = "engagement", _("Engagement: activities and submissions")
+        DECAY = "decay", _("Decay: no engagement for a while")
+
+    class Engagement(models.TextChoices):
+        CALL = "call", _("Calls")
+        MEETING = "meeting", _("Meetings")
+        EMAIL = "email", _("Emails")
+        NOTE = "note", _("Notes")
+        TASK = "task", _("Completed tasks")
+        WEB_FORM = "web_form", _("Web form submissions")
+
+    name = models.CharField(_("label"), max_length=150, help_text=_("Shown in the score explanation."))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.FIT)
+    field = models.CharField(_("field"), max_length=100, blank=True)
+    operator = models.CharField(_("condition"), max_length=10, choices=Operator.choices, blank=True)
+    value = models.CharField(_("value"), max_length=255, blank=True,
+                             help_text=_("For “contains any of” and “is one of”, separate values with commas."))
+    engagement = models.CharField(_("counts"), max_length=20, choices=Engagement.choices, blank=True)
+    within_days = models.PositiveIntegerField(_("within days"), null=True, blank=True,
+                                              help_text=_("Engagement: only the last N days. Decay: the length of one period."))
+    points = models.IntegerField(_("points"), help_text=_("Per match, per occurrence or per period of decay."))
+    max_points = models.PositiveIntegerField(_("at most"), null=True, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("scoring rule")
+        verbose_name_plural = _("scoring rules")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssignmentRule(models.Model):
+    class Target(models.TextChoices):
+        USER = "user", _("A user")
+        ROUND_ROBIN = "round_robin", _("Round robin within a team")
+        TERRITORY = "territory", _("Territory: countries to a team (round robin)")
+
+    name = models.CharField(_("name"), max_length=150)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    # [{"field": "industry", "op": "eq", "value": "technology"}, ...], all must match; empty matches every lead.
+    conditions = models.JSONField(_("criteria"), default=list, blank=True)
+    target = models.CharField(_("assign to"), max_length=20, choices=Target.choices, default=Target.USER)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("access.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
+    countries = models.CharField(_("countries"), max_length=500, blank=True,
+                                 help_text=_("Two-letter codes separated by commas, e.g. FI, SE, EE."))
+    # Round robin: the id of the member who got the last lead, read and written under a row lock.
+    last_assigned = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+", editable=False)
+    assigned_count = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("assignment rule")
+        verbose_name_plural = _("assignment rules")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def country_list(self) -> list[str]:
+        return [c.strip().upper() for c in self.countries.split(",") if c.strip()]
+
+
+class SavedView(models.Model):
+    """A named list query (filters, search, sort), personal or shared with everyone."""
+
+    record_type = models.CharField(max_length=100, default="leads.lead")
+    name = models.CharField(_("name"), max_length=100)
+    query = models.CharField(_("query"), max_length=2000, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    shared = models.BooleanField(_("shared with everyone"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,13 +1,20 @@
-"""Lead pages: list with filters and export, detail with history and timeline, create and edit."""
+"""Lead pages: list (filters, saved views, bulk actions, export), detail (tabs,
+inline edit, lifecycle, qualification, score), create and edit with duplicate
+warnings, conversion and merge."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from crm.access.fls import visible
-from crm.access.models import AuditLog
+from crm.access.fls import hidden_fields, readonly_fields, visible
+from crm.access.models import AuditLog, User
 from crm.access.services import audit
 from crm.core import display
 from crm.core.export import export_response
@@ -15,20 +22,35 @@ from crm.core.history import field_history
 from crm.core.middleware import client_ip
 from crm.core.services import recent_view_touch
 from crm.customization.fields import definitions
-from leads import services
+from crm.customization.models import PicklistValue
+from leads import duplicates, services
+from leads.conversion import MERGE_FIELDS, ConversionRefused, lead_convert, lead_merge
 from leads.filters import LeadFilter
-from leads.forms import SECTIONS, LeadForm
-from leads.models import Lead
+from leads.forms import SECTIONS, ConvertForm, LeadCreateForm, LeadForm, QualificationForm, SavedViewForm, StageForm
+from leads.models import STATUS_PICKLIST, Lead, LifecycleStage, SavedView
+from leads.qualification import progress
 from leads.selectors import lead_list
 
 RT = "leads.lead"
 LIST_COLUMNS = ["last_name", "first_name", "company", "email", "status", "lifecycle_stage", "score", "owner", "created_at"]
 EXPORT_FIELDS = [n for _, names in SECTIONS for n in names] + ["lifecycle_stage", "score", "created_at"]
+# Built-in views everyone has; saved views add to them.
+BUILTIN_VIEWS = [
+    ("my-open", gettext_lazy("My open leads"), "mine=1&open=1"),
+    ("hot-week", gettext_lazy("Hot leads this week"), "rating=hot&created_within=week"),
+    ("unassigned", gettext_lazy("Unassigned"), "unassigned=1"),
+]
+# Fields the detail page edits in place.
+INLINE_FIELDS = ["status", "rating", "owner", "title", "email", "phone", "mobile", "company"]
 
 
 def _require(user, action):
     if not user.can(RT, action):
         raise Http404
+
+
+def _saved_views(user):
+    return SavedView.objects.filter(record_type=RT).filter(Q(owner=user) | Q(shared=True)).select_related("owner")
 
 
 @login_required
@@ -49,41 +71,178 @@ def lead_list_view(request):
         return response
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     rows = [(lead, [display.field_value(lead, c) for c in columns]) for lead in page]
+    current = request.GET.copy()
+    for key in ("page", "export", "partial"):
+        current.pop(key, None)
     ctx = {"filter": filterset, "page": page, "rows": rows,
            "headers": [(c, display.field_label(Lead, c)) for c in columns], "q": request.GET.get("q", ""),
-           "sort": request.GET.get("sort", "-created")}
+           "sort": request.GET.get("sort", "-created"), "builtin_views": BUILTIN_VIEWS,
+           "saved_views": _saved_views(request.user), "current_query": current.urlencode(),
+           "can_edit": request.user.can(RT, "edit"), "can_delete": request.user.can(RT, "delete"),
+           "can_import": request.user.can(RT, "import"), "can_export": request.user.can(RT, "export"),
+           "statuses": PicklistValue.objects.filter(picklist=STATUS_PICKLIST, is_active=True),
+           "users": User.objects.filter(is_active=True).order_by("first_name", "last_name"),
+           "campaigns": _campaigns(request.user), "view_form": SavedViewForm()}
     template = "leads/lead_list.html#results" if request.htmx and not request.htmx.boosted else "leads/lead_list.html"
     return render(request, template, ctx)
 
 
+def _campaigns(user):
+    from campaigns.models import Campaign
+
+    return Campaign.objects.visible_to(user).exclude(status__in=["completed", "aborted"]).order_by("name")
+
+
+@login_required
+@require_POST
+def saved_view_save(request):
+    _require(request.user, "view")
+    form = SavedViewForm(request.POST, instance=SavedView(owner=request.user, record_type=RT))
+    if form.is_valid():
+        form.instance.query = request.POST.get("query", "")[:2000]
+        form.save()
+        messages.success(request, _("View “%(name)s” saved.") % {"name": form.instance.name})
+        return redirect(reverse("leads:list") + "?" + form.instance.query)
+    messages.error(request, _("Give the view a name."))
+    return redirect("leads:list")
+
+
+@login_required
+@require_POST
+def saved_view_delete(request, pk):
+    view = get_object_or_404(SavedView, pk=pk, owner=request.user)
+    view.delete()
+    messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})
+    return redirect("leads:list")
+
+
+@login_required
+@require_POST
+def lead_bulk(request):
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    action = request.POST.get("action")
+    back = request.POST.get("next") or ""
+    back = back if back.startswith("/leads/") else "/leads/"
+    if not ids:
+        messages.warning(request, _("Select at least one lead."))
+        return redirect(back)
+    if action == "assign":
+        _require(request.user, "edit")
+        owner = User.objects.filter(pk=request.POST.get("owner") or 0, is_active=True).first()
+        if owner is None:
+            messages.error(request, _("Choose the user to assign to."))
+            return redirect(back)
+        count = services.leads_bulk_update(actor=request.user, ids=ids, owner=owner)
+        messages.success(request, _("%(count)s leads assigned to %(user)s.") % {"count": count, "user": owner})
+    elif action == "status":
+        _require(request.user, "edit")
+        status = PicklistValue.objects.filter(picklist=STATUS_PICKLIST, pk=request.POST.get("status") or 0).first()
+        if status is None:
+            messages.error(request, _("Choose the new status."))
+            return redirect(back)
+        count = services.leads_bulk_update(actor=request.user, ids=ids, status=status)
+        messages.success(request, _("%(count)s leads changed to %(status)s.") % {"count": count, "status": status})
+    elif action == "campaign":
+        _require(request.user, "edit")
+        campaign = _campaigns(request.user).filter(pk=request.POST.get("campaign") or 0).first()
+        if campaign is None:
+            messages.error(request, _("Choose the campaign."))
+            return redirect(back)
+        count = services.leads_bulk_add_to_campaign(actor=request.user, ids=ids, campaign=campaign)
+        messages.success(request, _("%(count)s leads added to %(campaign)s.") % {"count": count, "campaign": campaign})
+    elif action == "delete":
+        _require(request.user, "delete")
+        count = services.leads_bulk_delete(actor=request.user, ids=ids)
+        messages.success(request, _("%(count)s leads deleted.") % {"count": count})
+    else:
+        messages.error(request, _("Choose an action."))
+        return redirect(back)
+    skipped = len(ids) - count
+    if skipped > 0:
+        messages.info(request, _("%(count)s selected leads were left unchanged (no change needed, converted or not yours to change).")
+                      % {"count": skipped})
+    return redirect(back)
+
+
+def _lead_for(request, pk, action="view"):
+    return get_object_or_404(Lead.objects.visible_to(request.user, action).select_related(
+        "owner", "status", "source", "first_touch_campaign", "last_touch_campaign", "converted_account",
+        "converted_contact", "converted_opportunity"), pk=pk)
+
+
+def _can_edit(request, lead) -> bool:
+    return (not lead.is_converted and request.user.can(RT, "edit")
+            and Lead.objects.visible_to(request.user, "edit").filter(pk=lead.pk).exists())
+
+
+def _duplicate_context(request, lead):
+    matches = duplicates.find_for(lead)
+    visible_ids = set(Lead.objects.visible_to(request.user).filter(pk__in=[m.lead.pk for m in matches])
+                      .values_list("pk", flat=True))
+    return [m for m in matches if m.lead.pk in visible_ids], len([m for m in matches if m.lead.pk not in visible_ids])
+
+
 @login_required
 def lead_detail(request, pk):
-    lead = get_object_or_404(Lead.objects.visible_to(request.user).select_related("owner", "status", "source"), pk=pk)
+    lead = _lead_for(request, pk)
     recent_view_touch(user=request.user, record=lead)
-    names = [n for _, ns in SECTIONS for n in ns] + ["lifecycle_stage", "score", "created_at"]
+    names = [n for _, ns in SECTIONS for n in ns] + ["lifecycle_stage", "unqualified_reason", "score",
+                                                     "first_touch_campaign", "last_touch_campaign", "created_at"]
+    can_edit = _can_edit(request, lead)
+    qualification = progress(lead)
+    dupes, hidden_dupes = _duplicate_context(request, lead) if not lead.is_converted else ([], 0)
+    editable = set(INLINE_FIELDS) - hidden_fields(request.user, RT) - readonly_fields(request.user, RT) if can_edit else set()
     return render(request, "leads/lead_detail.html", {
         "lead": lead,
         "rows": display.detail_rows(lead, names, request.user),
         "custom": display.custom_sections(lead, request.user),
         "history": field_history(lead, request.user),
-        "can_edit": not lead.is_converted and Lead.objects.visible_to(request.user, "edit").filter(pk=pk).exists(),
+        "can_edit": can_edit,
+        "can_delete": can_edit and request.user.can(RT, "delete"),
+        "inline_fields": editable,
+        "qualification": qualification,
+        "qualification_form": QualificationForm(instance=lead, framework=qualification.framework, user=request.user),
+        "stage_form": StageForm(initial={"stage": lead.lifecycle_stage}),
+        "transitions": lead.lifecycle_transitions.select_related("actor").order_by("-created_at", "-id")[:20],
+        "touches": lead.touches.select_related("campaign").order_by("-touched_at")[:20],
+        "duplicates": dupes, "hidden_duplicates": hidden_dupes,
+        "can_convert": can_edit and lead.lifecycle_stage != LifecycleStage.UNQUALIFIED,
+        "tab": request.GET.get("tab", "details"),
     })
+
+
+def _duplicate_warning(request, form):
+    """Possible duplicates of what the form holds (visible ones listed, the rest counted)."""
+    data = form.cleaned_data
+    matches = duplicates.find(email=data.get("email", ""), phone=data.get("phone", ""), mobile=data.get("mobile", ""),
+                              country=data.get("country", ""), company=data.get("company", ""),
+                              last_name=data.get("last_name", ""), exclude_pk=form.instance.pk)
+    visible_ids = set(Lead.objects.visible_to(request.user).filter(pk__in=[m.lead.pk for m in matches])
+                      .values_list("pk", flat=True))
+    return [m for m in matches if m.lead.pk in visible_ids], len(matches) - len(visible_ids)
 
 
 @login_required
 def lead_create(request):
     _require(request.user, "create")
-    form = LeadForm(request.POST or None, user=request.user, initial={"owner": request.user.pk})
+    form = LeadCreateForm(request.POST or None, user=request.user, initial={"owner": request.user.pk})
+    ctx = {"form": form}
     if request.method == "POST" and form.is_valid():
-        lead = services.lead_create(actor=request.user, lead=form.instance)
+        dupes, hidden = _duplicate_warning(request, form)
+        if (dupes or hidden) and not form.cleaned_data.get("confirm_duplicates"):
+            ctx.update(duplicates=dupes, hidden_duplicates=hidden)
+            return render(request, "leads/lead_form.html", ctx, status=409)
+        lead = services.lead_create(actor=request.user, lead=form.instance,
+                                    assign_by_rules=form.cleaned_data.get("assign_by_rules", False))
         messages.success(request, _("Lead %(name)s created.") % {"name": lead})
         return redirect("leads:detail", pk=lead.pk)
-    return render(request, "leads/lead_form.html", {"form": form}, status=422 if request.method == "POST" else 200)
+    return render(request, "leads/lead_form.html", ctx, status=422 if request.method == "POST" else 200)
 
 
 @login_required
 def lead_edit(request, pk):
     lead = get_object_or_404(Lead.objects.visible_to(request.user, "edit"), pk=pk)
+    _require(request.user, "edit")
     if lead.is_converted:
         raise Http404
     before = services.lead_snapshot(lead)
@@ -93,3 +252,182 @@ def lead_edit(request, pk):
         messages.success(request, _("Lead %(name)s saved.") % {"name": lead})
         return redirect("leads:detail", pk=lead.pk)
     return render(request, "leads/lead_form.html", {"form": form, "lead": lead}, status=422 if request.method == "POST" else 200)
+
+
+@login_required
+def lead_delete(request, pk):
+    lead = get_object_or_404(Lead.objects.visible_to(request.user, "edit"), pk=pk)
+    _require(request.user, "delete")
+    if request.method == "POST":
+        services.lead_delete(actor=request.user, lead=lead)
+        messages.success(request, _("Lead %(name)s deleted.") % {"name": lead})
+        return redirect("leads:list")
+    return render(request, "leads/lead_confirm_delete.html", {"lead": lead})
+
+
+@login_required
+def lead_field(request, pk, name):
+    """htmx: one field of the detail page, shown, edited in place and saved."""
+    lead = _lead_for(request, pk)
+    if name not in INLINE_FIELDS or name in hidden_fields(request.user, RT):
+        raise Http404
+    editable = _can_edit(request, lead) and name not in readonly_fields(request.user, RT)
+    ctx = {"lead": lead, "name": name, "label": display.field_label(Lead, name),
+           "value": display.field_value(lead, name), "editable": editable}
+    if request.method == "GET" and request.GET.get("edit") != "1" or not editable:
+        return render(request, "leads/_inline_field.html", ctx)
+    before = services.lead_snapshot(lead)
+    data = request.POST if request.method == "POST" else None
+    form = LeadForm(data, instance=lead, user=request.user)
+    for other in list(form.fields):
+        if other != name:
+            del form.fields[other]
+    if request.method == "POST" and form.is_valid():
+        services.lead_update(actor=request.user, lead=form.instance, before=before)
+        lead = _lead_for(request, pk)
+        ctx.update(lead=lead, value=display.field_value(lead, name), saved=True)
+        return render(request, "leads/_inline_field.html", ctx)
+    ctx["form"] = form
+    return render(request, "leads/_inline_field.html", ctx, status=422 if request.method == "POST" else 200)
+
+
+@login_required
+@require_POST
+def lead_stage(request, pk):
+    lead = _lead_for(request, pk, "edit")
+    _require(request.user, "edit")
+    form = StageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.lead_stage_set(actor=request.user, lead=lead, stage=form.cleaned_data["stage"],
+                                    reason=form.cleaned_data["reason"])
+            messages.success(request, _("Lifecycle stage is now %(stage)s.") % {
+                "stage": LifecycleStage(form.cleaned_data["stage"]).label})
+        except services.TransitionRefused as exc:
+            messages.error(request, str(exc))
+    else:
+        messages.error(request, _("Choose a lifecycle stage."))
+    return redirect("leads:detail", pk=lead.pk)
+
+
+@login_required
+def lead_qualify(request, pk):
+    lead = _lead_for(request, pk, "edit")
+    _require(request.user, "edit")
+    if lead.is_converted:
+        raise Http404
+    qualification = progress(lead)
+    before = services.lead_snapshot(lead)
+    form = QualificationForm(request.POST or None, instance=lead, framework=qualification.framework, user=request.user)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            services.lead_update(actor=request.user, lead=form.instance, before=before)
+            lead = _lead_for(request, pk)
+            qualification = progress(lead)
+            form = QualificationForm(instance=lead, framework=qualification.framework, user=request.user)
+            if not request.htmx:
+                messages.success(request, _("Qualification saved."))
+                return redirect(reverse("leads:detail", args=[lead.pk]) + "?tab=qualification")
+        else:
+            status = 422
+    ctx = {"lead": lead, "qualification": qualification, "qualification_form": form, "can_edit": True,
+           "saved": request.method == "POST" and status == 200}
+    return render(request, "leads/_qualification.html", ctx, status=status)
+
+
+def _conversion_candidates(request, lead):
+    from accounts.models import Account, Contact
+    from leads.services import normalize_email
+
+    accounts = []
+    if lead.company.strip():
+        from django.contrib.postgres.search import TrigramSimilarity
+        from django.db.models.functions import Upper
+
+        accounts = list(Account.objects.visible_to(request.user).annotate(u=Upper("name"))
+                        .filter(u__trigram_similar=lead.company.upper())
+                        .annotate(sim=TrigramSimilarity(Upper("name"), lead.company.upper()))
+                        .filter(sim__gte=0.5).order_by("-sim")[:5])
+    email = normalize_email(lead.email)
+    contacts = list(Contact.objects.visible_to(request.user).filter(email_normalized=email)[:5]) if email else []
+    return accounts, contacts
+
+
+@login_required
+def lead_convert_view(request, pk):
+    lead = _lead_for(request, pk, "edit")
+    _require(request.user, "edit")
+    if lead.is_converted:
+        messages.info(request, _("This lead is already converted."))
+        return redirect("leads:detail", pk=lead.pk)
+    accounts, contacts = _conversion_candidates(request, lead)
+    form = ConvertForm(request.POST or None, accounts=accounts, contacts=contacts, initial={
+        "account_choice": str(accounts[0].pk) if accounts else "new", "account_name": lead.company or lead.full_name,
+        "contact_choice": str(contacts[0].pk) if contacts else "new",
+        "opportunity_name": f"{lead.company or lead.full_name} – {lead.title or _('new business')}",
+        "amount": lead.budget_amount or lead.champ_money})
+    qualification = progress(lead)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        account = next((a for a in accounts if str(a.pk) == data["account_choice"]), None)
+        contact = next((c for c in contacts if str(c.pk) == data["contact_choice"]), None)
+        try:
+            result = lead_convert(
+                actor=request.user, lead=lead, account=account, account_name=data["account_name"], contact=contact,
+                create_opportunity=data["create_opportunity"], opportunity_name=data["opportunity_name"],
+                amount=data["amount"], close_date=data["close_date"], stage=data["stage"])
+        except (ConversionRefused, ValidationError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("Lead converted: account %(account)s, contact %(contact)s.") % {
+                "account": result.account, "contact": result.contact})
+            return redirect("accounts:detail", pk=result.account.pk)
+    return render(request, "leads/lead_convert.html", {"lead": lead, "form": form, "qualification": qualification},
+                  status=422 if request.method == "POST" else 200)
+
+
+@login_required
+def lead_merge_view(request, pk):
+    survivor = _lead_for(request, pk, "edit")
+    _require(request.user, "edit")
+    other = get_object_or_404(Lead.objects.visible_to(request.user, "edit").select_related("owner", "status", "source"),
+                              pk=request.GET.get("other") or request.POST.get("other") or 0)
+    if survivor.is_converted or other.is_converted or other.pk == survivor.pk:
+        messages.error(request, _("Converted leads cannot be merged."))
+        return redirect("leads:detail", pk=survivor.pk)
+    hidden = hidden_fields(request.user, RT)
+    readonly = readonly_fields(request.user, RT)
+    names = [n for n in MERGE_FIELDS if n not in hidden and n not in readonly]
+    names += [cf.key for cf in definitions(RT) if cf.key not in hidden and cf.key not in readonly]
+    rows = []
+    for name in names:
+        left, right = display.field_value(survivor, name), display.field_value(other, name)
+        if left != right:
+            rows.append({"name": name, "label": display.field_label(Lead, name), "left": left, "right": right,
+                         "pick_right": not left and bool(right)})
+    if request.method == "POST":
+        take = {r["name"] for r in rows if request.POST.get(f"pick_{r['name']}") == "other"}
+        try:
+            lead_merge(actor=request.user, survivor=survivor, other=other, take_from_other=take)
+        except (ConversionRefused, ValidationError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("Leads merged into %(name)s.") % {"name": survivor})
+            return redirect("leads:detail", pk=survivor.pk)
+    return render(request, "leads/lead_merge.html", {"lead": survivor, "other": other, "rows": rows})
+
+
+@login_required
+def duplicate_check(request):
+    """htmx from the create form: possible duplicates of what is typed so far."""
+    _require(request.user, "view")
+    g = request.GET
+    matches = duplicates.find(email=g.get("email", ""), phone=g.get("phone", ""), mobile=g.get("mobile", ""),
+                              country=g.get("country", ""), company=g.get("company", ""), last_name=g.get("last_name", ""))
+    visible_ids = set(Lead.objects.visible_to(request.user).filter(pk__in=[m.lead.pk for m in matches])
+                      .values_list("pk", flat=True))
+    return render(request, "leads/_duplicates.html", {
+        "duplicates": [m for m in matches if m.lead.pk in visible_ids],
+        "hidden_duplicates": len(matches) - len(visible_ids)})
+

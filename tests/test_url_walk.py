@@ -17,7 +17,7 @@ PUBLIC = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
-    "login_otp",
+    "login_verify",
     "leads:webform_public",
 }
 SKIP_NAMESPACES = {"admin"}  # the Django admin has its own login; superusers only

@@ -329,3 +329,43 @@ def sharing_rule_delete(*, actor, rule, ip=None) -> None:
           data={"deleted": True, "record_type": rule.record_type, "name": rule.name})
     rule.delete()
     visibility.clear_caches()
+
+
+# --- Two-factor authentication (TOTP, django-otp) ------------------------------------------------
+# A device starts unconfirmed while the user scans the QR code; only a confirmed device is asked
+# for at sign-in, so an abandoned set-up never locks anyone out.
+
+def two_factor_device(user, *, confirmed: bool = True):
+    """The user's TOTP device in the given state, or None."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("pk").first()
+
+
+def two_factor_setup_device(*, user):
+    """The unconfirmed device to show during set-up: the pending one, or a new one with a fresh key."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return two_factor_device(user, confirmed=False) or TOTPDevice.objects.create(
+        user=user, name="Authenticator app", confirmed=False)
+
+
+@transaction.atomic
+def two_factor_enable(*, actor, device, ip=None):
+    """Confirm `device` (its code was just verified) and drop any other set-up attempt."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+    audit(actor=actor, action=AuditLog.Action.USER_CHANGED, target=device.user, ip=ip,
+          data={"two_factor": "enabled"})
+    return device
+
+
+@transaction.atomic
+def two_factor_disable(*, actor, user, ip=None) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=user).delete()
+    audit(actor=actor, action=AuditLog.Action.USER_CHANGED, target=user, ip=ip, data={"two_factor": "disabled"})

@@ -47,6 +47,10 @@ SECTIONS = [
     ("explain", gettext_lazy("Why can this user see this?"), "question-circle", "settings:explain", "manage_access"),
     ("custom_fields", gettext_lazy("Custom fields"), "ui-checks", "customization:fields", "manage_customization"),
     ("picklists", gettext_lazy("Picklists"), "list-ul", "customization:picklists", "manage_customization"),
+    ("lead_qualification", gettext_lazy("Lead qualification"), "clipboard-check", "leads:setup_qualification", "manage_customization"),
+    ("lead_scoring", gettext_lazy("Lead scoring"), "speedometer2", "leads:setup_scoring", "manage_customization"),
+    ("lead_assignment", gettext_lazy("Lead assignment"), "signpost-split", "leads:setup_assignment", "manage_customization"),
+    ("web_forms", gettext_lazy("Web-to-lead forms"), "ui-radios", "leads:webform_list", "manage_customization"),
     ("login_history", gettext_lazy("Login history"), "box-arrow-in-right", "settings:login_history", "view_audit_log"),
     ("audit_log", gettext_lazy("Audit log"), "journal-check", "settings:audit_log", "view_audit_log"),
 ]

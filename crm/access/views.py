@@ -1,14 +1,22 @@
-"""Sign in and out, password reset and change, preferences."""
+"""Sign in and out, password reset and change, preferences, two-factor authentication."""
+from base64 import b32encode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from crm.access.forms import LoginForm, PreferencesForm
+from crm.access import auth, services
+from crm.access.forms import LoginForm, OTPCodeForm, PreferencesForm, TwoFactorDisableForm
 from crm.core import ratelimit
 from crm.core.middleware import client_ip
+
+# Codes per user at the second sign-in step, on top of the per-IP LOGIN_RATE_LIMIT: a 6-digit
+# code must not be guessable from many addresses at once.
+LOGIN_VERIFY_USER_RATE = getattr(settings, "LOGIN_VERIFY_RATE_LIMIT", "10/10m")
 
 
 class LoginView(auth_views.LoginView):
@@ -21,6 +29,98 @@ class LoginView(auth_views.LoginView):
             return render(request, "registration/login.html",
                           {"form": self.get_form(), "rate_limited": True}, status=429)
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if services.two_factor_device(user) is None:
+            return super().form_valid(form)
+        # The password is right but the user is not signed in until the code is: see login_verify.
+        auth.two_factor_login_start(self.request, user=user, next_url=self.get_success_url())
+        return redirect("login_verify")
+
+
+def login_verify(request):
+    """The second sign-in step: the code from the authenticator app."""
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    user, expired = auth.two_factor_login_pending(request)
+    device = services.two_factor_device(user) if user is not None else None
+    if device is None:
+        auth.two_factor_login_clear(request)
+        if expired:
+            messages.info(request, _("Signing in took too long. Please enter your email and password again."))
+        return redirect("login")
+    if request.method == "POST" and not (
+            ratelimit.hit(f"login_verify:{client_ip(request)}", settings.LOGIN_RATE_LIMIT)
+            and ratelimit.hit(f"login_verify:user:{user.pk}", LOGIN_VERIFY_USER_RATE)):
+        return render(request, "access/login_verify.html",
+                      {"form": OTPCodeForm(device=device), "rate_limited": True}, status=429)
+    form = OTPCodeForm(request.POST or None, device=device)
+    if request.method == "POST":
+        if form.is_valid():
+            return redirect(auth.two_factor_login_complete(request, user=user, device=form.device))
+        auth.two_factor_login_failed(request, user=user)
+    return render(request, "access/login_verify.html", {"form": form})
+
+
+def _qr_svg(data: str) -> str:
+    """`data` as an inline SVG QR code (no styles or scripts, so CSP allows it); "" without qrcode."""
+    try:
+        import qrcode
+    except ImportError:  # the page still shows the secret and the otpauth:// link as text
+        return ""
+    qr = qrcode.QRCode(border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    qr.add_data(data)
+    qr.make(fit=True)
+    matrix = qr.get_matrix()
+    runs = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < len(row):
+            if row[x]:
+                start = x
+                while x < len(row) and row[x]:
+                    x += 1
+                runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+            else:
+                x += 1
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {0}" width="220" height="220" role="img" '
+        'aria-label="{1}" shape-rendering="crispEdges" class="border rounded">'
+        '<rect width="{0}" height="{0}" fill="#fff"/><path d="{2}" fill="#000"/></svg>',
+        len(matrix), _("QR code for your authenticator app"), "".join(runs))
+
+
+@login_required
+def two_factor(request):
+    """Turn two-factor authentication on (scan, then confirm with a code) or off (password and code)."""
+    if request.method == "POST" and not ratelimit.hit(f"two_factor:{request.user.pk}", settings.LOGIN_RATE_LIMIT):
+        messages.error(request, _("Too many attempts. Please wait a few minutes and try again."))
+        return redirect("two_factor")
+    ip = client_ip(request)
+    device = services.two_factor_device(request.user)
+    if device is not None:
+        form = TwoFactorDisableForm(request.POST or None, user=request.user, device=device)
+        if request.method == "POST" and form.is_valid():
+            services.two_factor_disable(actor=request.user, user=request.user, ip=ip)
+            messages.success(request, _("Two-factor authentication is off."))
+            return redirect("two_factor")
+        return render(request, "access/two_factor.html", {"enabled": True, "form": form})
+
+    device = services.two_factor_setup_device(user=request.user)
+    form = OTPCodeForm(request.POST or None, device=device)
+    if request.method == "POST" and form.is_valid():
+        from django_otp import login as otp_login
+
+        services.two_factor_enable(actor=request.user, device=form.device, ip=ip)
+        otp_login(request, form.device)  # this session has just proven it holds the device
+        messages.success(request, _("Two-factor authentication is on. You will be asked for a code when you sign in."))
+        return redirect("two_factor")
+    secret = b32encode(device.bin_key).decode()
+    return render(request, "access/two_factor.html", {
+        "enabled": False, "form": form, "qr_svg": _qr_svg(device.config_url), "otpauth_url": device.config_url,
+        "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+    })
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

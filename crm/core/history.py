@@ -27,6 +27,7 @@ class HistoryEntry:
     who: object
     kind: str  # created / changed / deleted
     changes: list[Change] = field(default_factory=list)
+    merged_from: str = ""  # a merged-in record's id: its rows keep their own sequence
 
 
 def _value(model, row, name: str) -> str:
@@ -51,10 +52,13 @@ def field_history(record, user, limit: int = 100) -> list[HistoryEntry]:
     tracked = [f.name for f in model._meta.concrete_fields if f.name not in NOISE and f.name not in hidden]
     rows = list(record.history.select_related("history_user").order_by("history_date", "history_id")[: limit + 1])
     entries = []
-    previous = None
+    previous_by_stream = {}
     for row in rows:
         kind = {"+": "created", "~": "changed", "-": "deleted"}[row.history_type]
-        entry = HistoryEntry(when=row.history_date, who=row.history_user, kind=kind)
+        reason = row.history_change_reason or ""
+        stream = reason.removeprefix("merged:") if reason.startswith("merged:") else ""
+        previous = previous_by_stream.get(stream)
+        entry = HistoryEntry(when=row.history_date, who=row.history_user, kind=kind, merged_from=stream)
         if previous is not None:
             for name in tracked:
                 f = model._meta.get_field(name)
@@ -72,6 +76,6 @@ def field_history(record, user, limit: int = 100) -> list[HistoryEntry]:
                 entry.changes.append(Change(f"cf_{name}", label, render(old_custom.get(name)), render(new_custom.get(name))))
         if kind != "changed" or entry.changes:
             entries.append(entry)
-        previous = row
+        previous_by_stream[stream] = row
     entries.reverse()
     return entries[:limit]

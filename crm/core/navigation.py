@@ -49,6 +49,9 @@ def navigation_for(request) -> list[dict]:
             continue
         if entry.right == "settings" and not any(user.has_right(r) for r in ("manage_users", "manage_access", "manage_customization", "view_audit_log")):
             continue
-        active = request.path == url if entry.key == "home" else request.path.startswith(url)
-        items.append({"key": entry.key, "label": entry.label, "url": url, "icon": entry.icon, "active": active})
+        items.append({"key": entry.key, "label": entry.label, "url": url, "icon": entry.icon, "active": False})
+    # The active entry is the one with the longest URL the path starts with (/accounts/contacts/ is Contacts, not Accounts).
+    matches = [i for i in items if (request.path == i["url"] if i["key"] == "home" else request.path.startswith(i["url"]))]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     return items

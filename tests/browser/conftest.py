@@ -15,17 +15,25 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup):
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Django keeps connections in an asgiref Local; once Playwright's event loop runs in this thread the
+    # tests see fresh connection objects, which lack the serialized contents that serialized rollback
+    # restores after a flush (the default pipeline, picklists...). Hand them over.
+    serialized = {alias: getattr(connections[alias], "_test_serialized_contents", None) for alias in connections}
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for alias, contents in serialized.items():
+            if contents is not None:
+                connections[alias]._test_serialized_contents = contents
         yield b
         b.close()
 
 
 @pytest.fixture
-def page(browser, live_server, transactional_db):
+def page(browser, live_server, transactional_db, django_db_serialized_rollback):
     context = browser.new_context()
     pg = context.new_page()
     errors: list[str] = []

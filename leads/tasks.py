@@ -1,0 +1,35 @@
+"""Celery tasks of the leads app: thin, idempotent wrappers around services."""
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def lead_score_task(lead_id: int) -> int | None:
+    from leads.scoring import lead_score_update
+
+    lead = lead_score_update(lead_id)
+    return lead.score if lead else None
+
+
+@shared_task(acks_late=True)
+def lead_score_decay_task(batch: int = 5000) -> int:
+    """Hourly: rescore leads not scored for a day, so decay applies even to leads nobody touches."""
+    from leads.models import Lead, LifecycleStage, ScoringRule
+
+    if not ScoringRule.objects.filter(is_active=True, kind=ScoringRule.Kind.DECAY).exists():
+        return 0
+    stale = timezone.now() - timedelta(days=1)
+    ids = list(Lead.objects.exclude(lifecycle_stage__in=[LifecycleStage.CONVERTED, LifecycleStage.UNQUALIFIED])
+               .filter(score_updated_at__lt=stale).values_list("pk", flat=True)[:batch])
+    for lead_id in ids:
+        lead_score_task.delay(lead_id)
+    return len(ids)
+
+
+@shared_task(acks_late=True)
+def lead_import_task(job_id: int) -> None:
+    from leads.imports import import_run
+
+    import_run(job_id)

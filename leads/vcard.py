@@ -1,0 +1,440 @@
+"""Reading vCard files (2.1, 3.0 and 4.0) into Lead field values for the lead import.
+
+A hand parser rather than vobject: real exports mix versions, 2.1 quoted-printable with soft
+line breaks, odd charsets and broken cards, and one bad card must not lose the others. Bad input
+never raises; problems are reported per card, in the user's language."""
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+# Properties whose values are binary blobs; their (often huge) continuation lines are dropped unread.
+_BINARY = frozenset({"PHOTO", "LOGO", "SOUND", "KEY"})
+# vCard 2.1 allows parameter values without a name ("TEL;CELL;VOICE:"); these are ENCODING values.
+_BARE_ENCODINGS = frozenset({"QUOTED-PRINTABLE", "BASE64", "B", "8BIT", "7BIT"})
+_UNESCAPES = {"n": "\n", "N": "\n", "\\": "\\", ",": ",", ";": ";", ":": ":"}
+_ESCAPE_RE = re.compile(r"\\(.)", re.S)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+_NO_PREF = 1000
+
+# Country names as people write them in address books, compared case-folded with dots removed.
+# Two-letter values are taken as ISO codes as they are.
+_COUNTRIES = {
+    "FI": ["finland", "suomi", "finnland", "finlande", "فنلاند", "fin"],
+    "IR": ["iran", "islamic republic of iran", "iran, islamic republic of", "persia", "ایران",
+           "جمهوری اسلامی ایران", "irn"],
+    "US": ["united states", "united states of america", "usa", "us of a", "america", "آمریکا", "امریکا",
+           "ایالات متحده", "ایالات متحده آمریکا"],
+    "GB": ["united kingdom", "uk", "great britain", "britain", "england", "scotland", "wales", "northern ireland",
+           "gbr", "انگلستان", "بریتانیا"],
+    "SE": ["sweden", "sverige", "ruotsi", "swe", "سوئد"],
+    "NO": ["norway", "norge", "noreg", "norja", "nor", "نروژ"],
+    "DK": ["denmark", "danmark", "tanska", "dnk", "دانمارک"],
+    "IS": ["iceland", "ísland", "islanti"],
+    "EE": ["estonia", "eesti", "viro", "est", "استونی"],
+    "LV": ["latvia", "latvija"],
+    "LT": ["lithuania", "lietuva"],
+    "DE": ["germany", "deutschland", "saksa", "deu", "آلمان"],
+    "AT": ["austria", "österreich", "itävalta"],
+    "CH": ["switzerland", "schweiz", "suisse", "svizzera", "sveitsi", "سوئیس"],
+    "FR": ["france", "ranska", "fra", "فرانسه"],
+    "NL": ["netherlands", "the netherlands", "holland", "nederland", "alankomaat", "هلند"],
+    "BE": ["belgium", "belgië", "belgique", "belgien", "belgia"],
+    "LU": ["luxembourg", "luxemburg"],
+    "IE": ["ireland", "éire", "irlanti"],
+    "ES": ["spain", "españa", "espanja", "esp", "اسپانیا"],
+    "PT": ["portugal"],
+    "IT": ["italy", "italia", "ita", "ایتالیا"],
+    "GR": ["greece", "hellas", "ελλάδα", "kreikka", "یونان"],
+    "PL": ["poland", "polska", "puola"],
+    "CZ": ["czech republic", "czechia", "česko", "česká republika", "tšekki"],
+    "SK": ["slovakia", "slovensko"],
+    "HU": ["hungary", "magyarország", "unkari"],
+    "RO": ["romania", "românia"],
+    "BG": ["bulgaria"],
+    "UA": ["ukraine", "україна", "ukraina"],
+    "RU": ["russia", "russian federation", "россия", "venäjä", "rus", "روسیه"],
+    "TR": ["turkey", "türkiye", "turkiye", "turkki", "ترکیه"],
+    "CA": ["canada", "kanada", "کانادا"],
+    "MX": ["mexico", "méxico"],
+    "BR": ["brazil", "brasil"],
+    "AR": ["argentina"],
+    "AU": ["australia", "آسترالیا", "استرالیا"],
+    "NZ": ["new zealand"],
+    "JP": ["japan", "日本", "japani", "ژاپن"],
+    "CN": ["china", "people's republic of china", "中国", "kiina", "چین"],
+    "KR": ["south korea", "korea", "republic of korea", "대한민국"],
+    "IN": ["india", "intia", "هند"],
+    "PK": ["pakistan", "پاکستان"],
+    "AF": ["afghanistan", "افغانستان"],
+    "IQ": ["iraq", "عراق"],
+    "TJ": ["tajikistan", "تاجیکستان"],
+    "AZ": ["azerbaijan", "آذربایجان"],
+    "AM": ["armenia", "ارمنستان"],
+    "AE": ["united arab emirates", "uae", "امارات", "امارات متحده عربی"],
+    "SA": ["saudi arabia", "عربستان", "عربستان سعودی"],
+    "QA": ["qatar", "قطر"],
+    "OM": ["oman", "عمان"],
+    "KW": ["kuwait", "کویت"],
+    "IL": ["israel"],
+    "EG": ["egypt", "مصر"],
+    "ZA": ["south africa"],
+    "SG": ["singapore"],
+}
+_COUNTRY_BY_NAME = {name: code for code, names in _COUNTRIES.items() for name in names}
+
+
+@dataclass
+class Card:
+    index: int  # 1-based position of the card in the file
+    fields: dict[str, str] = field(default_factory=dict)  # Lead field name -> value; only non-empty values
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Prop:
+    name: str
+    params: dict[str, list[str]]
+    value: str  # still encoded and escaped as in the file
+    order: int
+
+
+def parse_vcards(data: bytes) -> list[Card]:
+    """Every card in the file, in file order. A file with no BEGIN:VCARD gives []."""
+    text, raw_is_utf8 = _decode_file(data)
+    cards: list[Card] = []
+    props: list[_Prop] | None = None
+    skip_depth = 0  # inside a vCard embedded in a 2.1 AGENT property
+    agent_pending = False
+    for order, line in enumerate(_logical_lines(text)):
+        upper = line.strip().upper()
+        if skip_depth:
+            if upper == "BEGIN:VCARD":
+                skip_depth += 1
+            elif upper == "END:VCARD":
+                skip_depth -= 1
+            continue
+        if upper == "BEGIN:VCARD":
+            if props is not None and agent_pending:
+                skip_depth, agent_pending = 1, False
+                continue
+            if props is not None:
+                cards[-1] = _build(cards[-1].index, props, raw_is_utf8, complete=False)
+            cards.append(Card(index=len(cards) + 1))
+            props = []
+            continue
+        if props is None:
+            continue  # outside any card: stray text or an END without a BEGIN
+        if upper == "END:VCARD":
+            cards[-1] = _build(cards[-1].index, props, raw_is_utf8, complete=True)
+            props, agent_pending = None, False
+            continue
+        prop = _parse_line(line, order)
+        if prop is not None:
+            props.append(prop)
+            agent_pending = prop.name == "AGENT" and not prop.value.strip()
+    if props is not None:
+        cards[-1] = _build(cards[-1].index, props, raw_is_utf8, complete=False)
+    return cards
+
+
+# --- reading lines ------------------------------------------------------------------------------------------
+
+def _decode_file(data: bytes) -> tuple[str, bool]:
+    """The file as text, and whether that text still carries its raw bytes.
+
+    UTF-8 is decoded with surrogateescape so a property with CHARSET=ISO-8859-1 (or a stray
+    Windows-1252 byte) can get its original bytes back and be decoded properly."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return data.decode("utf-32", errors="replace"), False
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace"), False
+    head = data[:4]  # UTF-16 without a BOM: every other byte of the ASCII "BEGIN" is zero
+    if len(head) == 4 and head[1] == 0 and head[3] == 0 and head[0] != 0:
+        return data.decode("utf-16-le", errors="replace"), False
+    if len(head) == 4 and head[0] == 0 and head[2] == 0 and head[1] != 0:
+        return data.decode("utf-16-be", errors="replace"), False
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    return data.decode("utf-8", errors="surrogateescape"), True
+
+
+def _logical_lines(text: str):
+    """Unfolded content lines: RFC 6350 folding (a line starting with a space or tab continues
+    the previous one) and 2.1 quoted-printable soft breaks (a QP value line ending in "=")."""
+    parts: list[str] = []
+    binary = qp = False
+    for line in _NEWLINE_RE.split(text):
+        if parts:
+            if qp and parts[-1].endswith("=") and line.strip().upper() not in ("END:VCARD", "BEGIN:VCARD"):
+                parts[-1] = parts[-1][:-1]
+                parts.append(line)
+                continue
+            if line[:1] in (" ", "\t"):
+                if not binary:
+                    parts.append(line[1:])
+                continue
+            yield "".join(parts)
+            parts = []
+        if not line.strip():
+            continue
+        if binary:
+            # Some 2.1 writers do not indent base64 lines; they have no colon, so they are not properties.
+            if _value_start(line) < 0:
+                continue
+        parts = [line]
+        head = line[: max(_value_start(line), 0)].upper()
+        name = head.split(";", 1)[0].rsplit(".", 1)[-1].strip()
+        binary = name in _BINARY
+        qp = "QUOTED-PRINTABLE" in head
+        if binary:
+            parts = [line[: _value_start(line) + 1]]  # keep the name, drop the blob
+    if parts:
+        yield "".join(parts)
+
+
+def _value_start(line: str) -> int:
+    """Index of the colon between name/parameters and value (colons in quoted parameter values do not count)."""
+    if '"' not in line:
+        return line.find(":")
+    quoted = False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == ":" and not quoted:
+            return i
+    return -1
+
+
+def _split_unquoted(text: str, sep: str) -> list[str]:
+    out, start, quoted = [], 0, False
+    for i, ch in enumerate(text):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == sep and not quoted:
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return out
+
+
+def _parse_line(line: str, order: int) -> _Prop | None:
+    colon = _value_start(line)
+    if colon <= 0:
+        return None
+    head, value = line[:colon], line[colon + 1:]
+    name, *raw_params = _split_unquoted(head, ";")
+    name = name.rsplit(".", 1)[-1].strip().upper()  # drop a group prefix such as "item1."
+    if not name:
+        return None
+    params: dict[str, list[str]] = {}
+    for raw in raw_params:
+        raw = raw.strip()
+        if not raw:
+            continue
+        key, sep, val = raw.partition("=")
+        if sep:
+            key = key.strip().upper()
+            # 4.0 quotes lists (TYPE="work,voice"); no parameter read here has a comma of its own.
+            values = [v.strip() for v in val.replace('"', "").split(",")]
+        elif raw.upper() in _BARE_ENCODINGS:
+            key, values = "ENCODING", [raw]
+        else:
+            key, values = "TYPE", [raw]
+        params.setdefault(key, []).extend(v for v in values if v)
+    return _Prop(name=name, params=params, value=value, order=order)
+
+
+# --- decoding values ----------------------------------------------------------------------------------------
+
+def _charset_decode(raw: bytes, charset: str | None) -> str:
+    charset = (charset or "utf-8").strip().lower()
+    if charset in ("iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii"):
+        charset = "cp1252"  # as browsers do: the real files are Windows-1252 more often than not
+    try:
+        return raw.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        pass
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def _text(prop: _Prop, raw_is_utf8: bool) -> str:
+    """The property value as text, with transfer encoding and charset undone (escapes not yet)."""
+    encoding = (prop.params.get("ENCODING") or [""])[0].upper()
+    charset = (prop.params.get("CHARSET") or [None])[0]
+    value = prop.value
+    if encoding == "QUOTED-PRINTABLE":
+        raw = binascii.a2b_qp(value.encode("utf-8", errors="surrogateescape"))
+        return _charset_decode(raw, charset)
+    if encoding in ("B", "BASE64"):
+        try:
+            raw = base64.b64decode("".join(value.split()), validate=False)
+        except (binascii.Error, ValueError):
+            return ""
+        return _charset_decode(raw, charset)
+    if raw_is_utf8 and (charset or any("\udc80" <= ch <= "\udcff" for ch in value)):
+        return _charset_decode(value.encode("utf-8", errors="surrogateescape"), charset)
+    return value
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPE_RE.sub(lambda m: _UNESCAPES.get(m.group(1), m.group(0)), text)
+
+
+def _split_escaped(text: str, sep: str) -> list[str]:
+    """Split on `sep` not preceded by a backslash escape; each part still escaped."""
+    if "\\" not in text:
+        return text.split(sep)
+    out, buf, i = [], [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            buf.append(text[i: i + 2])
+            i += 2
+            continue
+        if ch == sep:
+            out.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+        i += 1
+    out.append("".join(buf))
+    return out
+
+
+def _clean(text: str, multiline: bool = False) -> str:
+    text = unicodedata.normalize("NFC", text)
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return _CONTROL_RE.sub("", text).strip()
+    text = " ".join(text.replace("\n", " ").split())
+    return _CONTROL_RE.sub("", text)
+
+
+def _component(parts: list[str], i: int, joiner: str = " ") -> str:
+    """Component i of a structured value; its comma-separated values (and lines) joined by `joiner`."""
+    if i >= len(parts):
+        return ""
+    values = (_unescape(v) for v in _split_escaped(parts[i], ","))
+    lines = (line for v in values for line in _NEWLINE_RE.split(v))
+    return joiner.join(c for c in (_clean(line) for line in lines) if c)
+
+
+# --- from properties to lead fields -------------------------------------------------------------------------
+
+def _types(prop: _Prop) -> set[str]:
+    return {t.lower() for t in prop.params.get("TYPE", [])}
+
+
+def _pref(prop: _Prop) -> int:
+    """Lower is more preferred: 4.0 PREF=1..100; 2.1/3.0 "pref" type counts as 1."""
+    for value in prop.params.get("PREF", []):
+        try:
+            return max(1, min(int(value), 100))
+        except ValueError:
+            return 1
+    return 1 if "pref" in _types(prop) else _NO_PREF
+
+
+def _country(value: str) -> str:
+    key = " ".join(value.replace(".", "").casefold().split())
+    if key in _COUNTRY_BY_NAME:
+        return _COUNTRY_BY_NAME[key]
+    if len(key) == 2 and key.isascii() and key.isalpha():
+        return key.upper()
+    return ""
+
+
+def _build(index: int, props: list[_Prop], raw_is_utf8: bool, *, complete: bool) -> Card:
+    card = Card(index=index)
+    fields = card.fields
+    by_name: dict[str, list[_Prop]] = {}
+    for prop in props:
+        by_name.setdefault(prop.name, []).append(prop)
+
+    def text(prop: _Prop) -> str:
+        return _text(prop, raw_is_utf8)
+
+    def first(name: str) -> str:
+        for prop in sorted(by_name.get(name, []), key=lambda p: (_pref(p), p.order)):
+            value = _clean(_unescape(text(prop)))
+            if value:
+                return value
+        return ""
+
+    # Name: N (family;given;additional;prefix;suffix), else FN split at its last word.
+    for prop in by_name.get("N", []):
+        parts = _split_escaped(text(prop), ";")
+        last, given = _component(parts, 0), _component(parts, 1)
+        if last or given:
+            fields["last_name"], fields["first_name"] = last, given
+            break
+    if not fields.get("last_name"):
+        full = first("FN")
+        if full:
+            given, _sep, last = full.rpartition(" ")
+            fields["first_name"], fields["last_name"] = given.strip(), last
+        elif fields.get("first_name"):
+            fields["last_name"], fields["first_name"] = fields["first_name"], ""
+
+    for prop in by_name.get("ORG", []):
+        company = _component(_split_escaped(text(prop), ";"), 0)
+        if company:
+            fields["company"] = company
+            break
+    fields["title"] = first("TITLE") or first("ROLE")
+
+    email = first("EMAIL")
+    fields["email"] = email[7:] if email.lower().startswith("mailto:") else email
+    website = first("URL")
+    fields["website"] = website
+
+    phones, mobiles = [], []
+    for prop in by_name.get("TEL", []):
+        number = _clean(_unescape(text(prop)))
+        if number.lower().startswith("tel:"):
+            number = number[4:]
+        if not number:
+            continue
+        types = _types(prop)
+        if types & {"cell", "mobile", "iphone"}:
+            mobiles.append(((_pref(prop), prop.order), number))
+        elif types & {"fax", "pager", "modem", "bbs", "textphone"} and "voice" not in types:
+            continue
+        else:
+            voice = "voice" in types or not types & {"video", "text", "msg"}
+            phones.append((("work" not in types, _pref(prop), not voice, prop.order), number))
+    fields["mobile"] = min(mobiles)[1] if mobiles else ""
+    fields["phone"] = min(phones)[1] if phones else ""
+
+    addresses = sorted(by_name.get("ADR", []), key=lambda p: ("work" not in _types(p), _pref(p), p.order))
+    for prop in addresses:
+        parts = _split_escaped(text(prop), ";")
+        street = ", ".join(p for p in (_component(parts, 2, ", "), _component(parts, 1, ", ")) if p)
+        street = street or _component(parts, 0, ", ")
+        address = {"street": street, "city": _component(parts, 3), "state": _component(parts, 4),
+                   "postal_code": _component(parts, 5), "country": _country(_component(parts, 6))}
+        if any(address.values()):
+            fields.update(address)
+            break
+
+    notes = [_clean(_unescape(text(p)), multiline=True) for p in by_name.get("NOTE", [])]
+    fields["description"] = "\n\n".join(n for n in notes if n)
+
+    for name in [k for k, v in fields.items() if not v]:
+        del fields[name]
+    if not complete:
+        card.errors.append(_("Card %(index)s: END:VCARD is missing.") % {"index": index})
+    if not fields.get("last_name"):
+        card.errors.append(_("Card %(index)s: no name (N or FN).") % {"index": index})
+    return card

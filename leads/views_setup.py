@@ -1,0 +1,219 @@
+"""Settings pages for leads (admins with the customization right): qualification
+policies, scoring rules and assignment rules. All audited."""
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from crm.access.models import AuditLog, Team, User
+from crm.access.services import audit
+from crm.access.settings_views import render_settings, right_required
+from crm.core.middleware import client_ip
+from leads.models import AssignmentRule, Framework, Lead, LifecycleStage, Operator, QualificationPolicy, ScoringRule
+from leads.qualification import CRITERIA, default_criteria
+from leads.rules import field_choices
+from leads.tasks import lead_score_task
+
+RIGHT = "manage_customization"
+
+
+def _audit(request, what: str, obj, data: dict):
+    audit(actor=request.user, action=AuditLog.Action.CUSTOMIZATION_CHANGED, target=obj, ip=client_ip(request),
+          data={"what": what, **data})
+
+
+# --- qualification -------------------------------------------------------------------------------------------
+
+class PolicyForm(forms.Form):
+    framework = forms.ChoiceField(label=gettext_lazy("Framework"), choices=Framework.choices)
+
+    def __init__(self, *args, policy: QualificationPolicy, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["framework"] = policy.framework
+        current = {**default_criteria(policy.framework), **(policy.criteria or {})}
+        self.criteria = []
+        for framework, criteria in CRITERIA.items():
+            for c in criteria:
+                conf = current.get(c.key, default_criteria(framework)[c.key])
+                self.fields[f"{c.key}_points"] = forms.IntegerField(label=gettext_lazy("Points"), min_value=0,
+                                                                    max_value=1000, initial=conf.get("points", 25))
+                self.fields[f"{c.key}_sql"] = forms.BooleanField(label=gettext_lazy("Needed for SQL"), required=False,
+                                                                 initial=conf.get("sql", True))
+                self.fields[f"{c.key}_convert"] = forms.BooleanField(label=gettext_lazy("Needed for conversion"),
+                                                                     required=False, initial=conf.get("convert", True))
+                self.criteria.append((framework, c))
+
+    def rows(self):
+        return [{"framework": f, "criterion": c, "points": self[f"{c.key}_points"], "sql": self[f"{c.key}_sql"],
+                 "convert": self[f"{c.key}_convert"]} for f, c in self.criteria]
+
+    def criteria_json(self) -> dict:
+        framework = self.cleaned_data["framework"]
+        return {c.key: {"points": self.cleaned_data[f"{c.key}_points"], "sql": self.cleaned_data[f"{c.key}_sql"],
+                        "convert": self.cleaned_data[f"{c.key}_convert"]} for c in CRITERIA[framework]}
+
+
+@right_required(RIGHT)
+def qualification_settings(request):
+    team = get_object_or_404(Team, pk=request.GET["team"]) if request.GET.get("team") else None
+    policy = QualificationPolicy.objects.filter(team=team).first() or QualificationPolicy(
+        team=team, framework=Framework.BANT, criteria=default_criteria(Framework.BANT))
+    form = PolicyForm(request.POST or None, policy=policy, prefix="p")
+    if request.method == "POST":
+        if request.POST.get("remove") and policy.pk and team is not None:
+            policy.delete()
+            _audit(request, "qualification_policy_removed", team, {"team": team.name})
+            messages.success(request, _("Team %(team)s now follows the global policy.") % {"team": team})
+            return redirect("leads:setup_qualification")
+        if form.is_valid():
+            policy.framework = form.cleaned_data["framework"]
+            policy.criteria = form.criteria_json()
+            policy.save()
+            _audit(request, "qualification_policy", policy, {"team": team.name if team else None,
+                                                            "framework": policy.framework, "criteria": policy.criteria})
+            messages.success(request, _("Qualification policy saved."))
+            return redirect(request.get_full_path())
+    return render_settings(request, "leads/setup/qualification.html", {
+        "form": form, "policy": policy, "team": team, "teams": Team.objects.order_by("name"),
+        "team_policies": QualificationPolicy.objects.filter(team__isnull=False).select_related("team"),
+    }, section="lead_qualification")
+
+
+# --- scoring -------------------------------------------------------------------------------------------------
+
+class ScoringRuleForm(forms.ModelForm):
+    class Meta:
+        model = ScoringRule
+        fields = ["name", "kind", "field", "operator", "value", "engagement", "within_days", "points", "max_points",
+                  "order", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["field"] = forms.ChoiceField(label=_("Field"), required=False,
+                                                 choices=[("", "—")] + field_choices())
+        self.fields["operator"].required = False
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if kind == ScoringRule.Kind.FIT:
+            if not data.get("field") or not data.get("operator"):
+                raise forms.ValidationError(_("A fit rule needs a field and a condition."))
+            if data["operator"] not in (Operator.IS_SET, Operator.IS_EMPTY) and not (data.get("value") or "").strip():
+                self.add_error("value", _("Give the value to compare with."))
+        elif kind == ScoringRule.Kind.ENGAGEMENT and not data.get("engagement"):
+            self.add_error("engagement", _("Choose what the rule counts."))
+        elif kind == ScoringRule.Kind.DECAY and not data.get("within_days"):
+            self.add_error("within_days", _("Give the length of one period in days."))
+        return data
+
+
+@right_required(RIGHT)
+def scoring_rules(request):
+    return render_settings(request, "leads/setup/scoring_list.html", {
+        "rules": ScoringRule.objects.all()}, section="lead_scoring")
+
+
+@right_required(RIGHT)
+def scoring_rule_edit(request, pk=None):
+    rule = get_object_or_404(ScoringRule, pk=pk) if pk else ScoringRule()
+    if request.method == "POST" and request.POST.get("delete") and rule.pk:
+        _audit(request, "scoring_rule_deleted", rule, {"name": rule.name})
+        rule.delete()
+        messages.success(request, _("Scoring rule deleted. Scores change as leads are recomputed."))
+        return redirect("leads:setup_scoring")
+    form = ScoringRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        rule = form.save()
+        _audit(request, "scoring_rule", rule, {"name": rule.name, "kind": rule.kind, "points": rule.points})
+        messages.success(request, _("Scoring rule saved. Use “Recompute all scores” to apply it to existing leads."))
+        return redirect("leads:setup_scoring")
+    return render_settings(request, "leads/setup/scoring_form.html", {"form": form, "rule": rule},
+                           section="lead_scoring")
+
+
+@right_required(RIGHT)
+def scoring_rescore(request):
+    """Queue a recomputation of every open lead (workers do it in the background)."""
+    if request.method != "POST":
+        return redirect("leads:setup_scoring")
+    ids = list(Lead.objects.exclude(lifecycle_stage=LifecycleStage.CONVERTED).values_list("pk", flat=True))
+    transaction.on_commit(lambda: [lead_score_task.delay(pk) for pk in ids])
+    messages.info(request, _("%(count)s leads queued for rescoring.") % {"count": len(ids)})
+    return redirect("leads:setup_scoring")
+
+
+# --- assignment ----------------------------------------------------------------------------------------------
+
+class AssignmentRuleForm(forms.ModelForm):
+    condition_field = forms.ChoiceField(label=gettext_lazy("Only when field"), required=False)
+    condition_op = forms.ChoiceField(label=gettext_lazy("Condition"), required=False,
+                                     choices=[("", "—")] + list(Operator.choices))
+    condition_value = forms.CharField(label=gettext_lazy("Value"), required=False)
+
+    class Meta:
+        model = AssignmentRule
+        fields = ["name", "order", "is_active", "target", "user", "team", "countries"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["condition_field"].choices = [("", "—")] + field_choices()
+        self.fields["user"].queryset = User.objects.filter(is_active=True)
+        first = (self.instance.conditions or [{}])[0] if self.instance.pk else {}
+        self.initial.update(condition_field=first.get("field", ""), condition_op=first.get("op", ""),
+                            condition_value=first.get("value", ""))
+
+    def clean_countries(self):
+        codes = [c.strip().upper() for c in self.cleaned_data.get("countries", "").split(",") if c.strip()]
+        bad = [c for c in codes if len(c) != 2 or not c.isalpha()]
+        if bad:
+            raise forms.ValidationError(_("Use two-letter country codes: %(bad)s is not one.") % {"bad": ", ".join(bad)})
+        return ", ".join(codes)
+
+    def clean(self):
+        data = super().clean()
+        target = data.get("target")
+        if target == AssignmentRule.Target.USER and not data.get("user"):
+            self.add_error("user", _("Choose the user."))
+        if target in (AssignmentRule.Target.ROUND_ROBIN, AssignmentRule.Target.TERRITORY) and not data.get("team"):
+            self.add_error("team", _("Choose the team whose members take turns."))
+        if target == AssignmentRule.Target.TERRITORY and not data.get("countries"):
+            self.add_error("countries", _("List the countries of the territory."))
+        if data.get("condition_field") and not data.get("condition_op"):
+            self.add_error("condition_op", _("Choose a condition."))
+        return data
+
+    def save(self, commit=True):
+        rule = super().save(commit=False)
+        d = self.cleaned_data
+        rule.conditions = ([{"field": d["condition_field"], "op": d["condition_op"], "value": d["condition_value"]}]
+                           if d.get("condition_field") else [])
+        if commit:
+            rule.save()
+        return rule
+
+
+@right_required(RIGHT)
+def assignment_rules(request):
+    return render_settings(request, "leads/setup/assignment_list.html", {
+        "rules": AssignmentRule.objects.select_related("user", "team")}, section="lead_assignment")
+
+
+@right_required(RIGHT)
+def assignment_rule_edit(request, pk=None):
+    rule = get_object_or_404(AssignmentRule, pk=pk) if pk else AssignmentRule()
+    if request.method == "POST" and request.POST.get("delete") and rule.pk:
+        _audit(request, "assignment_rule_deleted", rule, {"name": rule.name})
+        rule.delete()
+        messages.success(request, _("Assignment rule deleted."))
+        return redirect("leads:setup_assignment")
+    form = AssignmentRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        rule = form.save()
+        _audit(request, "assignment_rule", rule, {"name": rule.name, "target": rule.target, "conditions": rule.conditions})
+        messages.success(request, _("Assignment rule saved."))
+        return redirect("leads:setup_assignment")
+    return render_settings(request, "leads/setup/assignment_form.html", {"form": form, "rule": rule},
+                           section="lead_assignment")

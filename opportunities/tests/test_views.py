@@ -1,0 +1,189 @@
+"""Opportunity pages: visibility, key facts, stage changes, search, sorting, field-level security, query budgets."""
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.tests.factories import AccountFactory, ContactFactory
+from crm.access.models import Access, FieldAccess, FieldPermission, ObjectPermission
+from crm.access.tests.factories import ProfileFactory, RoleFactory, UserFactory, set_org_default
+from crm.customization.tests.factories import CustomFieldFactory
+from leads.tests.factories import LeadFactory
+from opportunities.models import StageChange
+from opportunities.tests.factories import OpportunityFactory, stage
+
+pytestmark = pytest.mark.django_db
+
+RECORD_TYPES = ["accounts.account", "accounts.contact", "opportunities.opportunity", "leads.lead"]
+
+
+@pytest.fixture
+def reps():
+    """Two reps under one manager, every record type private: a rep sees only their own records."""
+    for record_type in RECORD_TYPES:
+        set_org_default(record_type, Access.PRIVATE)
+    manager_role = RoleFactory(name="Manager")
+    rep_role = RoleFactory(name="Rep", parent=manager_role)
+    profile = ProfileFactory(record_types=RECORD_TYPES)
+    return (UserFactory(role=rep_role, profile=profile), UserFactory(role=rep_role, profile=profile),
+            UserFactory(role=manager_role, profile=profile))
+
+
+def _names(response):
+    return [str(record) for record, _ in response.context["rows"]]
+
+
+def test_list_shows_only_visible_opportunities(client, reps):
+    rep, other, manager = reps
+    OpportunityFactory(owner=rep, name="Mine")
+    OpportunityFactory(owner=other, name="Theirs")
+
+    client.force_login(rep)
+    response = client.get(reverse("opportunities:list"))
+    assert response.status_code == 200 and _names(response) == ["Mine"]
+    assert "Theirs" not in response.content.decode()
+
+    client.force_login(manager)
+    assert sorted(_names(client.get(reverse("opportunities:list")))) == ["Mine", "Theirs"]
+
+
+def test_detail_is_404_for_another_rep(client, reps):
+    rep, other, manager = reps
+    opportunity = OpportunityFactory(owner=rep)
+
+    client.force_login(other)
+    assert client.get(reverse("opportunities:detail", args=[opportunity.pk])).status_code == 404
+    client.force_login(manager)
+    assert client.get(reverse("opportunities:detail", args=[opportunity.pk])).status_code == 200
+
+
+def test_pages_need_the_view_permission(client, reps):
+    rep, _, _ = reps
+    opportunity = OpportunityFactory(owner=rep)
+    ObjectPermission.objects.filter(profile=rep.profile, record_type="opportunities.opportunity").update(can_view=False)
+    client.force_login(rep)
+
+    assert client.get(reverse("opportunities:list")).status_code == 404
+    assert client.get(reverse("opportunities:detail", args=[opportunity.pk])).status_code == 404
+
+
+def test_detail_shows_account_contact_stage_amount_close_date_and_stage_changes(client, reps):
+    rep, _, _ = reps
+    account = AccountFactory(owner=rep, name="Nordic Steel")
+    contact = ContactFactory(owner=rep, account=account, first_name="Anna", last_name="Virtanen")
+    negotiation = stage("Negotiation / review")
+    opportunity = OpportunityFactory(owner=rep, name="Steel renewal", account=account, contact=contact,
+                                     stage=negotiation, amount=125000, currency="EUR",
+                                     close_date=datetime.date(2026, 6, 30))
+    StageChange.objects.create(opportunity=opportunity, from_stage=stage("Prospecting"),
+                               to_stage=stage("Qualification"), amount=100000, probability=20, actor=rep)
+    StageChange.objects.create(opportunity=opportunity, from_stage=stage("Qualification"), to_stage=negotiation,
+                               amount=125000, probability=85, actor=rep)
+    client.force_login(rep)
+
+    response = client.get(reverse("opportunities:detail", args=[opportunity.pk]))
+    page = response.content.decode()
+
+    assert response.status_code == 200
+    assert f'<a href="{reverse("accounts:detail", args=[account.pk])}">Nordic Steel</a>' in page
+    assert f'<a href="{reverse("accounts:contact_detail", args=[contact.pk])}">Anna Virtanen</a>' in page
+    assert "Negotiation / review" in page and "125,000.00 EUR" in page and "2026" in page
+    assert [(c.from_stage.name, c.to_stage.name) for c in response.context["stage_changes"]] == [
+        ("Qualification", "Negotiation / review"), ("Prospecting", "Qualification")]
+    assert 'id="tab-activity"' in page and 'id="tab-history"' in page and 'aria-current="step"' in page
+
+
+def test_detail_does_not_link_an_account_the_reader_cannot_open(client, reps):
+    rep, other, _ = reps
+    account = AccountFactory(owner=other, name="Not Yours Oy")
+    opportunity = OpportunityFactory(owner=rep, account=account)
+    client.force_login(rep)
+
+    page = client.get(reverse("opportunities:detail", args=[opportunity.pk])).content.decode()
+
+    assert reverse("accounts:detail", args=[account.pk]) not in page
+
+
+def test_detail_links_the_lead_it_was_converted_from(client, reps):
+    rep, _, _ = reps
+    opportunity = OpportunityFactory(owner=rep)
+    lead = LeadFactory(owner=rep, first_name="Mikko", last_name="Laine", converted_opportunity=opportunity)
+    client.force_login(rep)
+
+    page = client.get(reverse("opportunities:detail", args=[opportunity.pk])).content.decode()
+
+    assert reverse("leads:detail", args=[lead.pk]) in page and "Converted from lead Mikko Laine" in page
+
+
+def test_hidden_amount_is_left_out_everywhere(client, reps):
+    rep, _, _ = reps
+    FieldPermission.objects.create(profile=rep.profile, record_type="opportunities.opportunity", field_name="amount",
+                                   access=FieldAccess.HIDDEN)
+    opportunity = OpportunityFactory(owner=rep, amount=987654)
+    StageChange.objects.create(opportunity=opportunity, to_stage=opportunity.stage, amount=987654, actor=rep)
+    client.force_login(rep)
+
+    listing = client.get(reverse("opportunities:list"))
+    assert "amount" not in [h["name"] for h in listing.context["headers"]]
+    assert "987" not in listing.content.decode()
+    assert "987" not in client.get(reverse("opportunities:detail", args=[opportunity.pk])).content.decode()
+
+
+def test_search_matches_name_and_account_name_and_list_filters_by_account(client, reps):
+    rep, _, _ = reps
+    steel = AccountFactory(owner=rep, name="Nordic Steel")
+    OpportunityFactory(owner=rep, name="Renewal 2026", account=steel)
+    OpportunityFactory(owner=rep, name="Steel upsell")
+    OpportunityFactory(owner=rep, name="Something else")
+    client.force_login(rep)
+
+    assert sorted(_names(client.get(reverse("opportunities:list"), {"q": "steel"}))) == ["Renewal 2026", "Steel upsell"]
+    assert _names(client.get(reverse("opportunities:list"), {"q": "nordic renewal"})) == ["Renewal 2026"]
+    assert _names(client.get(reverse("opportunities:list"), {"account": steel.pk})) == ["Renewal 2026"]
+
+
+def test_sorting_by_amount_both_ways_with_empty_amounts_last(client, reps):
+    rep, _, _ = reps
+    OpportunityFactory(owner=rep, name="Small", amount=10)
+    OpportunityFactory(owner=rep, name="None", amount=None)
+    OpportunityFactory(owner=rep, name="Big", amount=1000)
+    client.force_login(rep)
+
+    assert _names(client.get(reverse("opportunities:list"), {"sort": "amount"})) == ["Small", "Big", "None"]
+    assert _names(client.get(reverse("opportunities:list"), {"sort": "-amount"})) == ["Big", "Small", "None"]
+
+
+def _count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def _populate(rep, n, opportunity):
+    for i in range(n):
+        account = AccountFactory(owner=rep)
+        OpportunityFactory(owner=rep, account=account, contact=ContactFactory(owner=rep, account=account),
+                           custom={"region": f"R{i}"})
+        StageChange.objects.create(opportunity=opportunity, from_stage=stage("Prospecting"),
+                                   to_stage=stage("Qualification"), actor=UserFactory())
+
+
+@pytest.mark.parametrize(("url_name", "budget"), [("opportunities:list", 12), ("opportunities:detail", 22)])
+def test_query_budget_does_not_grow_with_rows(client, reps, url_name, budget, django_assert_max_num_queries):
+    rep, _, _ = reps
+    CustomFieldFactory(record_type="opportunities.opportunity", name="region", label="Region", show_in_list=True)
+    opportunity = OpportunityFactory(owner=rep, account=AccountFactory(owner=rep), contact=ContactFactory(owner=rep))
+    _populate(rep, 3, opportunity)
+    url = reverse(url_name, args=[] if url_name.endswith("list") else [opportunity.pk])
+    client.force_login(rep)
+    client.get(url)  # warm per-process caches
+
+    with django_assert_max_num_queries(budget):
+        small = _count_queries(client, url)
+    _populate(rep, 27, opportunity)
+    with django_assert_max_num_queries(budget):
+        large = _count_queries(client, url)
+
+    assert large == small
