@@ -24,7 +24,20 @@ import urllib.request
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-PAGES = [("home", "/"), ("search", "/search/?q=virtanen"), ("notifications", "/notifications/")]
+PAGES = [
+    ("home", "/"),
+    ("search", "/search/?q=virtanen"),
+    ("notifications", "/notifications/"),
+    ("leads list", "/leads/"),
+    ("leads search", "/leads/?q=virtanen"),
+    ("leads my open", "/leads/?mine=1&open=1"),
+    ("leads filtered by country, best score first", "/leads/?country=FI&score_min=50&sort=-score"),
+    ("leads page 100", "/leads/?page=100"),
+    ("lead detail", "{lead}"),
+    ("lead qualification tab", "{lead}?tab=qualification"),
+    ("lead history tab", "{lead}?tab=history"),
+    ("leads export CSV (my open)", "/leads/?mine=1&open=1&export=csv"),
+]
 
 
 def free_port() -> int:
@@ -97,7 +110,10 @@ def main() -> int:
         for who, email in (("rep", args.rep), ("manager", args.manager)):
             session = Session(base)
             session.login(email, args.password)
+            _, listing = session.get("/leads/")
+            lead = re.search(rb'href="(/leads/\d+/)"', listing).group(1).decode()
             for name, path in PAGES:
+                path = path.format(lead=lead)
                 results[f"{who} {name}"] = {"path": path, **measure(session, path, args.requests)}
     finally:
         server.terminate()

@@ -120,7 +120,7 @@ class Lead(Record):
     champ_prioritization = models.CharField(_("prioritization"), max_length=10, choices=Level.choices, blank=True)
 
     # Scoring: the number and how it was reached ([{"label": ..., "points": ...}, ...]).
-    score = models.IntegerField(_("score"), default=0, db_index=True)
+    score = models.IntegerField(_("score"), default=0)
     score_breakdown = models.JSONField(default=list, blank=True, editable=False)
     score_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -156,6 +156,7 @@ class Lead(Record):
             models.Index(fields=["status", "-created_at"], name="lead_status_created"),
             models.Index(fields=["lifecycle_stage", "-created_at"], name="lead_stage_created"),
             models.Index(fields=["-score", "-id"], name="lead_score"),
+            models.Index(fields=["owner", "-score", "-id"], name="lead_owner_score"),  # "my open leads", best first
             models.Index(fields=["email_normalized"], name="lead_email_norm"),
             models.Index(fields=["phone_normalized"], name="lead_phone_norm"),
             GinIndex(OpClass(Upper("company"), name="gin_trgm_ops"), name="lead_company_trgm"),

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/qualify/", views.lead_qualify, name="qualify"),
     path("<int:pk>/convert/", views.lead_convert_view, name="convert"),
     path("<int:pk>/merge/", views.lead_merge_view, name="merge"),
+    path("<int:pk>/duplicates/", views.lead_duplicates, name="duplicates"),
     # Capture
     path("import/", views_capture.import_start, name="import"),
     path("import/<int:pk>/", views_capture.import_detail, name="import_detail"),

@@ -190,7 +190,6 @@ def lead_detail(request, pk):
                                                      "first_touch_campaign", "last_touch_campaign", "created_at"]
     can_edit = _can_edit(request, lead)
     qualification = progress(lead)
-    dupes, hidden_dupes = _duplicate_context(request, lead) if not lead.is_converted else ([], 0)
     editable = set(INLINE_FIELDS) - hidden_fields(request.user, RT) - readonly_fields(request.user, RT) if can_edit else set()
     return render(request, "leads/lead_detail.html", {
         "lead": lead,
@@ -205,10 +204,19 @@ def lead_detail(request, pk):
         "stage_form": StageForm(initial={"stage": lead.lifecycle_stage}),
         "transitions": lead.lifecycle_transitions.select_related("actor").order_by("-created_at", "-id")[:20],
         "touches": lead.touches.select_related("campaign").order_by("-touched_at")[:20],
-        "duplicates": dupes, "hidden_duplicates": hidden_dupes,
         "can_convert": can_edit and lead.lifecycle_stage != LifecycleStage.UNQUALIFIED,
         "tab": request.GET.get("tab", "details"),
     })
+
+
+@login_required
+def lead_duplicates(request, pk):
+    """The lead page's "Possible duplicates" panel, loaded by htmx after the page so the
+    similarity search never holds the page up."""
+    lead = _lead_for(request, pk)
+    dupes, hidden = _duplicate_context(request, lead) if not lead.is_converted else ([], 0)
+    return render(request, "leads/_duplicates_panel.html", {
+        "lead": lead, "duplicates": dupes, "hidden_duplicates": hidden, "can_edit": _can_edit(request, lead)})
 
 
 def _duplicate_warning(request, form):

@@ -37,6 +37,34 @@ def test_duplicates_by_email_phone_and_similar_company_and_name(sales):
     assert duplicates.find(company="Completely Different", last_name="Virtanen") == []
 
 
+def test_similar_search_leaves_the_connection_settings_as_it_found_them(sales):
+    from django.db import connection
+
+    rep, _, _ = sales
+    LeadFactory(owner=rep, last_name="Virtanen", company="Nordic Paper Company")
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = '7s'")
+        assert duplicates.find(company="Nordic Paper Co", last_name="Virtanen")
+        cursor.execute("SELECT current_setting('statement_timeout'), current_setting('pg_trgm.similarity_threshold')")
+        assert cursor.fetchone() == ("7s", "0.3")
+        cursor.execute("SET statement_timeout = 0")
+
+
+def test_lead_page_loads_its_duplicates_panel_separately(client, sales, django_assert_max_num_queries):
+    rep, other, _ = sales
+    lead = LeadFactory(owner=rep, email="sara@example.com")
+    twin = LeadFactory(owner=rep, email="Sara@Example.com")
+    LeadFactory(owner=other, email="sara@example.com")  # private to the other rep: counted, never shown
+    client.force_login(rep)
+    page = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
+    assert f'hx-get="{reverse("leads:duplicates", args=[lead.pk])}"' in page
+    with django_assert_max_num_queries(20):
+        panel = client.get(reverse("leads:duplicates", args=[lead.pk])).content.decode()
+    assert reverse("leads:detail", args=[twin.pk]) in panel and "1 more lead you cannot see matches." in panel
+    assert f"?other={twin.pk}" in panel
+    assert client.get(reverse("leads:duplicates", args=[LeadFactory(owner=other).pk])).status_code == 404
+
+
 def test_create_warns_before_saving_a_duplicate_and_keeps_what_was_typed(client, sales):
     rep, other, _ = sales
     LeadFactory(owner=other, email="dup@example.com", last_name="Hidden")
