@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.hashable import make_hashable
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext as _
 
 from crm.core import formatting
 
@@ -43,6 +44,19 @@ def format_value(value) -> str:
     return str(value)
 
 
+_CHOICE_LABELS: dict[tuple, dict] = {}
+
+
+def _choice_labels(field) -> dict:
+    """A field's choice labels in the active language, built once: Django's get_FOO_display() rebuilds the
+    mapping on every call, which costs a long export dearly (a country field has 250 choices)."""
+    key = (field, get_language())
+    labels = _CHOICE_LABELS.get(key)
+    if labels is None:
+        labels = _CHOICE_LABELS[key] = {make_hashable(k): str(v) for k, v in field.flatchoices}
+    return labels
+
+
 def field_value(record, name: str) -> str:
     if name.startswith("cf_"):
         from crm.customization.fields import by_key, display
@@ -54,7 +68,8 @@ def field_value(record, name: str) -> str:
     except FieldDoesNotExist:
         return format_value(getattr(record, name, ""))
     if field.choices:
-        return str(getattr(record, f"get_{name}_display")() or "")
+        value = getattr(record, field.attname)
+        return _choice_labels(field).get(make_hashable(value), "" if value is None else str(value))
     if isinstance(field, models.ForeignKey):
         related = getattr(record, name)
         return str(related) if related is not None else ""
