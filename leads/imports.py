@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from import_export import resources, widgets
@@ -284,38 +285,59 @@ class LeadImportResource(CustomFieldsResourceMixin, resources.ModelResource):
         skip_diff = True
         report_skipped = True
 
+    def before_import(self, dataset, **kwargs):
+        """Everything the rows look up, in a few queries for the whole file instead of several per row:
+        the leads their emails and phones match, which of those the user may edit, the default status
+        and source."""
+        self._existing_ids = set()
+        self._by_email: dict[str, int] = {}
+        self._by_phone: dict[str, int] = {}
+        if self.job.duplicates != ImportJob.Duplicates.CREATE:
+            emails, phones = set(), set()
+            for row in dataset.dict:
+                emails.add(normalize_email(row.get("email") or ""))
+                phones.update(self._phones(row))
+            emails.discard("")
+            matches = Lead.objects.filter(Q(email_normalized__in=emails) | Q(phone_normalized__in=phones))
+            for pk, email, phone in matches.order_by("-pk").values_list("pk", "email_normalized", "phone_normalized"):
+                if email:
+                    self._by_email[email] = pk  # the oldest match wins, as in the duplicate rules
+                if phone:
+                    self._by_phone[phone] = pk
+        matched = set(self._by_email.values()) | set(self._by_phone.values())
+        self._editable = set(Lead.objects.visible_to(self.actor, "edit").filter(pk__in=matched).values_list("pk", flat=True))
+        self._default_status = PicklistValue.objects.filter(picklist=STATUS_PICKLIST, is_default=True).first()
+        self._import_source = PicklistValue.objects.filter(picklist=SOURCE_PICKLIST, value="import").first()
+
+    @staticmethod
+    def _phones(row) -> set[str]:
+        country = row.get("country") or ""
+        return {p for p in (normalize_phone(row.get("phone") or "", country),
+                            normalize_phone(row.get("mobile") or "", country)) if p}
+
     def get_instance(self, instance_loader, row):
         if self.job.duplicates == ImportJob.Duplicates.CREATE:
             return None
-        email = normalize_email(row.get("email", ""))
-        phones = {p for p in (normalize_phone(row.get("phone", ""), row.get("country", "")),
-                              normalize_phone(row.get("mobile", ""), row.get("country", ""))) if p}
-        qs = Lead.objects.all()
-        existing = None
-        if email:
-            existing = qs.filter(email_normalized=email).order_by("pk").first()
-        if existing is None and phones:
-            existing = qs.filter(phone_normalized__in=phones).order_by("pk").first()
-        return existing
+        pk = self._by_email.get(normalize_email(row.get("email") or ""))
+        if pk is None:
+            pk = next((self._by_phone[p] for p in sorted(self._phones(row)) if p in self._by_phone), None)
+        return Lead.objects.get(pk=pk) if pk is not None else None
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
         if instance.pk is None:
             return False
         if self.job.duplicates == ImportJob.Duplicates.SKIP or instance.is_converted:
             return True
-        # Update: only leads the importing user may edit.
-        if self._editable is None:
-            self._editable = Lead.objects.visible_to(self.actor, "edit")
-        return not self._editable.filter(pk=instance.pk).exists()
+        return instance.pk not in self._editable  # update only leads the importing user may edit
 
     def before_save_instance(self, instance, row, **kwargs):
         from leads.assignment import owner_by_rules
 
         if instance.pk is None:
             if instance.status_id is None:
-                instance.status = PicklistValue.objects.filter(picklist=STATUS_PICKLIST, is_default=True).first()
+                instance.status = self._default_status
             if instance.source_id is None:
-                instance.source = PicklistValue.objects.filter(picklist=SOURCE_PICKLIST, value="import").first()
+                instance.source = self._import_source
             if self.job.assign_by_rules and not kwargs.get("dry_run"):
                 instance.owner = owner_by_rules(instance) or instance.owner
             instance.owner = instance.owner or self.actor
@@ -325,15 +347,20 @@ class LeadImportResource(CustomFieldsResourceMixin, resources.ModelResource):
 
     def after_save_instance(self, instance, row, **kwargs):
         (self.updated if instance.pk in self._existing_ids else self.created).append(instance.pk)
+        # A later row of the same file with this email or phone updates (or skips) this lead, as it would
+        # had the file been imported in two parts; the importer may edit what they just created.
+        if self.job.duplicates != ImportJob.Duplicates.CREATE and instance.pk:
+            if instance.email_normalized:
+                self._by_email.setdefault(instance.email_normalized, instance.pk)
+            if instance.phone_normalized:
+                self._by_phone.setdefault(instance.phone_normalized, instance.pk)
+            self._editable.add(instance.pk)
 
     def import_row(self, row, instance_loader, **kwargs):
         self.rows_seen += 1
         if self.rows_seen % 200 == 0:
             cache.set(progress_key(self.job.pk), self.rows_seen, 3600)
         return super().import_row(row, instance_loader, **kwargs)
-
-    def before_import(self, dataset, **kwargs):
-        self._existing_ids = set()
 
     def get_or_init_instance(self, instance_loader, row):
         instance, new = super().get_or_init_instance(instance_loader, row)

@@ -81,7 +81,7 @@ def lead_list_view(request):
            "can_edit": request.user.can(RT, "edit"), "can_delete": request.user.can(RT, "delete"),
            "can_import": request.user.can(RT, "import"), "can_export": request.user.can(RT, "export"),
            "statuses": PicklistValue.objects.filter(picklist=STATUS_PICKLIST, is_active=True),
-           "users": User.objects.filter(is_active=True).order_by("first_name", "last_name"),
+           "users": User.objects.for_choices(),
            "campaigns": _campaigns(request.user), "view_form": SavedViewForm()}
     template = "leads/lead_list.html#results" if request.htmx and not request.htmx.boosted else "leads/lead_list.html"
     return render(request, template, ctx)

@@ -8,6 +8,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.widgets import FastSelect
 from crm.customization.fields import _user_queryset, definitions
 from crm.customization.models import FieldType
 
@@ -85,3 +86,6 @@ class CustomFieldsFilterSetMixin:
             flt.model = model
             flt.parent = self
             self.filters[name] = flt
+        for flt in self.filters.values():
+            if isinstance(flt, django_filters.ChoiceFilter | django_filters.ModelChoiceFilter) and "widget" not in flt.extra:
+                flt.extra["widget"] = FastSelect
