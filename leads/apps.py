@@ -63,3 +63,20 @@ def _rescore(event) -> None:
     if event.name in ("lead.deleted", "lead.merged") or event.content_type_id != ContentType.objects.get_for_model(Lead).pk:
         return
     lead_score_task.delay(event.object_id)
+
+
+def _rescore_many(events) -> None:
+    """The batch form of _rescore (imports): one task per 500 leads instead of one per lead."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import Lead
+    from .tasks import lead_score_batch_task
+
+    lead_type = ContentType.objects.get_for_model(Lead).pk
+    ids = sorted({e.object_id for e in events if e.content_type_id == lead_type
+                  and e.name not in ("lead.deleted", "lead.merged")})
+    for start in range(0, len(ids), 500):
+        lead_score_batch_task.delay(ids[start:start + 500])
+
+
+_rescore.many = _rescore_many

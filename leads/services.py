@@ -2,6 +2,8 @@
 user, keeps the duplicate keys and emits an event."""
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -23,8 +25,13 @@ def normalize_email(value: str) -> str:
 def normalize_phone(value: str, country: str = "") -> str:
     if not value or not value.strip():
         return ""
+    return _e164(value, (country or "FI").upper())
+
+
+@functools.lru_cache(maxsize=65536)  # parsing costs ~0.1 ms; imports and duplicate checks repeat numbers
+def _e164(value: str, country: str) -> str:
     try:
-        number = phonenumbers.parse(value, (country or "FI").upper())
+        number = phonenumbers.parse(value, country)
     except phonenumbers.NumberParseException:
         return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if phonenumbers.is_possible_number(number) else ""

@@ -13,6 +13,16 @@ def lead_score_task(lead_id: int) -> int | None:
     return lead.score if lead else None
 
 
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def lead_score_batch_task(lead_ids: list[int]) -> int:
+    """Rescore many leads (after an import). Recomputing is idempotent, so a retry after a crash is safe."""
+    from leads.scoring import lead_score_update
+
+    for lead_id in lead_ids:
+        lead_score_update(lead_id)
+    return len(lead_ids)
+
+
 @shared_task(acks_late=True)
 def lead_score_decay_task(batch: int = 5000) -> int:
     """Hourly: rescore leads not scored for a day, so decay applies even to leads nobody touches."""

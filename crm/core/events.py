@@ -41,6 +41,43 @@ def emit(name: str, record, *, actor=None, changes: dict | None = None, data: di
     return event
 
 
+def emit_many(name: str, records, *, actor=None, data: dict | None = None) -> list:
+    """`emit` for many records of one type at once (imports, bulk actions): one INSERT for all the events,
+    and subscribers that can take a batch (`handler.many = ...`) get it in one call after commit."""
+    from crm.core.models import Event
+
+    records = list(records)
+    if not records:
+        return []
+    content_type = ContentType.objects.get_for_model(records[0])
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    payload = _jsonable(data or {})
+    events = Event.objects.bulk_create(
+        [Event(name=name, content_type=content_type, object_id=r.pk, actor=actor, changes={}, data=payload)
+         for r in records], batch_size=2000)
+    transaction.on_commit(lambda: dispatch_many(events))
+    return events
+
+
+def dispatch_many(events) -> None:
+    for pattern, handler in list(_subscribers):
+        matching = [e for e in events if fnmatch.fnmatchcase(e.name, pattern)]
+        if not matching:
+            continue
+        many = getattr(handler, "many", None)
+        if many is not None:
+            try:
+                many(matching)
+            except Exception:
+                logger.exception("event subscriber %s failed for %s events", handler, len(matching))
+            continue
+        for event in matching:
+            try:
+                handler(event)
+            except Exception:
+                logger.exception("event subscriber %s failed for %s #%s", handler, event.name, event.pk)
+
+
 def dispatch(event) -> None:
     for pattern, handler in list(_subscribers):
         if fnmatch.fnmatchcase(event.name, pattern):

@@ -193,11 +193,12 @@ def display(cf: CustomField, raw, *, users: dict | None = None) -> str:
     return str(value)
 
 
-def validate_values(record_type: str, data: dict) -> tuple[dict, dict]:
+def validate_values(record_type: str, data: dict, fields: list[CustomField] | None = None) -> tuple[dict, dict]:
     """Raw strings keyed by cf_<name> (or <name>) → (custom JSON values, {key: [errors]}),
-    with the same rules as the forms. Used by imports and the public web form."""
+    with the same rules as the forms. Used by imports and the public web form. `fields`: the record
+    type's definitions when the caller already holds them (an import, row after row)."""
     values, errors = {}, {}
-    for cf in definitions(record_type):
+    for cf in definitions(record_type) if fields is None else fields:
         if cf.key in data:
             raw = data[cf.key]
         elif cf.name in data:

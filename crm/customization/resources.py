@@ -38,7 +38,7 @@ class CustomFieldsResourceMixin:
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
         present = {key: value for key, value in row.items() if key.startswith("cf_")}
-        values, cf_errors = validate_values(self.record_type, present)
+        values, cf_errors = validate_values(self.record_type, present, self.custom_fields)
         custom = dict(instance.custom or {})
         for name, value in values.items():
             if value is None:

@@ -108,6 +108,31 @@ def test_duplicate_handling(client, rep, mode, expected_title, count):
 
 
 @pytest.mark.django_db
+def test_repeated_rows_are_skipped_and_every_write_has_history(client, rep):
+    old = LeadFactory(owner=rep, email="aino@laine.fi", last_name="Laine", title="Old", company="Laine Oy")
+    upload(client, "rows.csv", "Last name,Email,Title,Phone\n"
+                               "Laine,aino@laine.fi,CTO,\n"  # updates the existing lead
+                               "Karimi,leila@example.ir,CEO,+358 40 111 2222\n"  # new
+                               "Karimi,LEILA@example.ir,CFO,\n"  # repeats the row above: skipped
+                               "Korhonen,,Buyer,040 111 2222\n".encode())  # the same phone: skipped
+    job = ImportJob.objects.get()
+    map_and_preview(client, job, duplicates="update")
+    job.refresh_from_db()
+    assert (job.created_count, job.updated_count, job.skipped_count) == (1, 1, 2)
+    assert Lead.objects.count() == 1  # the dry run wrote nothing
+    client.post(reverse("leads:import_run", args=[job.pk]))
+    job.refresh_from_db()
+    assert (job.status, job.created_count, job.updated_count, job.skipped_count) == ("done", 1, 1, 2)
+    new = Lead.objects.get(email="leila@example.ir")
+    assert new.title == "CEO" and new.phone_normalized == "+358401112222" and new.created_by == rep
+    old.refresh_from_db()
+    assert old.title == "CTO" and old.company == "Laine Oy"  # columns not in the file stay as they were
+    assert [(h.history_type, h.history_user) for h in new.history.all()] == [("+", rep)]
+    assert [h.history_type for h in old.history.order_by("history_date")][-1] == "~"
+    assert old.history.order_by("-history_date").first().history_user == rep
+
+
+@pytest.mark.django_db
 def test_update_never_touches_a_lead_the_user_may_not_edit(client, rep, sales):
     LeadFactory(owner=sales[1], email="aino@laine.fi", last_name="Laine", title="Old")
     upload(client, "dup.csv", b"Last name,Email,Title\nLaine,aino@laine.fi,CTO\n")
@@ -183,7 +208,10 @@ def test_a_failure_mid_import_writes_nothing_and_a_finished_job_never_runs_twice
 
 
 def test_a_large_file_runs_on_a_real_worker_with_progress(client, sales, settings, celery_worker):
+    from leads.models import ScoringRule
+
     settings.IMPORT_ASYNC_ROWS = 10
+    ScoringRule.objects.create(name="Has an email", kind="fit", field="email", operator="contains", value="@", points=10)
     client.force_login(sales[0])
     rows = "".join(f"Lead{i},lead{i}@example.com\n" for i in range(50))
     upload(client, "big.csv", ("Last name,Email\n" + rows).encode())
@@ -195,3 +223,5 @@ def test_a_large_file_runs_on_a_real_worker_with_progress(client, sales, setting
     assert progress.status_code == 200 and "<progress" in progress.content.decode()
     wait_for(lambda: ImportJob.objects.get().status == "done")
     assert Lead.objects.count() == 50 and ImportJob.objects.get().created_count == 50
+    # The import's lead.created events queue batch rescoring on the worker.
+    wait_for(lambda: Lead.objects.filter(score=10).count() == 50)
