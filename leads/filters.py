@@ -11,10 +11,8 @@ from leads.models import SOURCE_PICKLIST, STATUS_PICKLIST, Lead, LifecycleStage
 class LeadFilter(CustomFieldsFilterSetMixin, django_filters.FilterSet):
     status = django_filters.ModelChoiceFilter(queryset=PicklistValue.objects.filter(picklist=STATUS_PICKLIST), label=_("Status"))
     source = django_filters.ModelChoiceFilter(queryset=PicklistValue.objects.filter(picklist=SOURCE_PICKLIST), label=_("Source"))
-    owner = django_filters.ModelChoiceFilter(
-        label=_("Owner"),  # deactivated users too: their leads still need finding
-        queryset=User.objects.select_related(None).only("id", "first_name", "last_name", "email").order_by(
-            "first_name", "last_name", "id"))
+    owner = django_filters.ChoiceFilter(  # deactivated users too: their leads still need finding
+        label=_("Owner"), choices=lambda: User.objects.choices(active_only=False))
     lifecycle_stage = django_filters.ChoiceFilter(choices=LifecycleStage.choices, label=_("Lifecycle stage"))
     country = django_filters.CharFilter(lookup_expr="iexact", label=_("Country"))
     score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte", label=_("Score from"))

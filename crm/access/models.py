@@ -103,10 +103,11 @@ class UserManager(BaseUserManager):
         # Every request reads the user's role and profile for visibility checks.
         return super().get_queryset().select_related("role", "profile")
 
-    def for_choices(self):
-        """Active users for a dropdown: names only, without the role and profile joins."""
-        return (super().get_queryset().filter(is_active=True).only("id", "first_name", "last_name", "email")
-                .order_by("first_name", "last_name", "id"))
+    def choices(self, *, active_only: bool = True) -> list[tuple[int, str]]:
+        """(id, name) pairs for a dropdown, as str(user) names them, without building User objects."""
+        qs = super().get_queryset().filter(is_active=True) if active_only else super().get_queryset()
+        rows = qs.order_by("first_name", "last_name", "id").values_list("id", "first_name", "last_name", "email")
+        return [(pk, f"{first} {last}".strip() or email) for pk, first, last, email in rows]
 
     def get_by_natural_key(self, username):
         return self.get(email__iexact=username)

@@ -74,7 +74,9 @@ def _iso_filter(name: str, bound: str, end_of_day: bool = False):
 
 
 class CustomFieldsFilterSetMixin:
-    """A FilterSet mixin: adds one filter (or a from/to pair) per custom field."""
+    """A FilterSet mixin: adds one filter (or a from/to pair) per custom field, and styles the form's
+    widgets with Bootstrap classes so `templates/core/_filter_fields.html` can render it without crispy's
+    per-field templates (a list page renders its filters on every request)."""
 
     record_type: str = ""
 
@@ -89,3 +91,19 @@ class CustomFieldsFilterSetMixin:
         for flt in self.filters.values():
             if isinstance(flt, django_filters.ChoiceFilter | django_filters.ModelChoiceFilter) and "widget" not in flt.extra:
                 flt.extra["widget"] = FastSelect
+
+    @property
+    def form(self):
+        form = super().form
+        if not getattr(form, "_styled", False):
+            for field in form.fields.values():
+                widget = field.widget
+                if isinstance(widget, forms.CheckboxInput):
+                    css = "form-check-input"
+                elif isinstance(widget, forms.Select):
+                    css = "form-select form-select-sm"
+                else:
+                    css = "form-control form-control-sm"
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+            form._styled = True
+        return form
