@@ -202,8 +202,10 @@ def filter_visible(qs, user, action: str = "view"):
     if not user.can(record_type, _action_permission(action)):
         return qs.none()
     # Every grant by owner (own records, the hierarchy, owner-based sharing rules, teams) becomes one
-    # `owner_id IN (SELECT id FROM users WHERE ...)`, which PostgreSQL answers from the owner index; ORed
-    # separately they would force a scan of the whole table. Criteria-based rules are ORed alongside.
+    # `owner_id IN (<ids>)`: ORed separately they would force a scan of the whole table, and with the ids
+    # as constants (one small query on users) PostgreSQL combines the owner index with the other
+    # conditions' indexes (search, filters) instead of repeating them once per owner.
+    # Criteria-based rules are ORed alongside.
     owners, others = None, []
     for grant in grants(user, record_type, action):
         if grant.q is None:
@@ -212,7 +214,11 @@ def filter_visible(qs, user, action: str = "view"):
             owners = grant.owners if owners is None else owners | grant.owners
         else:
             others.append(grant.q)
-    combined = Q(owner_id__in=User.objects.filter(owners).values("id")) if owners is not None else None
+    combined = None
+    if owners is not None:
+        ids = _memo(user, f"owners:{record_type}:{action}",
+                    lambda: list(User.objects.filter(owners).values_list("id", flat=True).distinct()))
+        combined = Q(owner_id__in=ids)
     for q in others:
         combined = q if combined is None else combined | q
     return qs.filter(combined) if combined is not None else qs.none()

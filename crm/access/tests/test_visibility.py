@@ -195,7 +195,7 @@ def test_visible_to_is_one_query(org, django_assert_max_num_queries):
     SharingRuleFactory(kind=SharingRule.Kind.OWNER, source_role=org.roles["rep_b"],
                        target_kind=SharingRule.Target.ROLE, target_role=org.roles["rep"])
     user = type(org.rep1).objects.get(pk=org.rep1.pk)
-    visible(user)  # warm the per-request memo (profile, rules, teams)
+    visible(user)  # warm the per-request memo (profile, rules, teams, the owners whose records they reach)
 
     with django_assert_max_num_queries(1):
         list(Lead.objects.visible_to(user))
