@@ -251,6 +251,8 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_BYTES", default=200 * 1024 * 1024)
 IMPORT_ASYNC_ROWS = env.int("IMPORT_ASYNC_ROWS", default=2_000)
 WEBFORM_RATE_LIMIT = env("WEBFORM_RATE_LIMIT", default="10/1m")
+# Lists count at most this many rows ("more than 10,000 leads"); pages stop there.
+LIST_COUNT_LIMIT = env.int("LIST_COUNT_LIMIT", default=10_000)
 # The similar company + name duplicate search gives up after this long (email and phone matches still show).
 DUPLICATE_SEARCH_TIMEOUT_MS = env.int("DUPLICATE_SEARCH_TIMEOUT_MS", default=1000)
 

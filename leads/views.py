@@ -4,7 +4,6 @@ warnings, conversion and merge."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +22,7 @@ from crm.core.middleware import client_ip
 from crm.core.services import recent_view_touch
 from crm.customization.fields import definitions
 from crm.customization.models import PicklistValue
+from crm.core.pagination import CappedPaginator
 from leads import duplicates, services
 from leads.conversion import MERGE_FIELDS, ConversionRefused, lead_convert, lead_merge
 from leads.filters import LeadFilter
@@ -72,7 +72,7 @@ def lead_list_view(request):
     # The page loads only what its columns show: a lead has some sixty columns.
     concrete = {f.name for f in Lead._meta.concrete_fields}
     shown = {"id", "first_name", "last_name", "owner", "status", "source", "lifecycle_stage", "custom"}
-    page = Paginator(qs.only(*shown | (set(columns) & concrete)), 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs.only(*shown | (set(columns) & concrete)), 50).get_page(request.GET.get("page"))
     rows = [(lead, [display.field_value(lead, c) for c in columns]) for lead in page]
     current = request.GET.copy()
     for key in ("page", "export", "partial"):

@@ -132,3 +132,15 @@ def test_detail_query_budget_does_not_grow_with_the_timeline(client, sales, djan
     with django_assert_max_num_queries(40) as big_ctx:
         client.get(reverse("leads:detail", args=[big.pk]))
     assert len(big_ctx.captured_queries) == len(small_ctx.captured_queries)
+
+
+def test_very_long_lists_are_counted_only_up_to_the_limit(client, sales, settings):
+    rep, _, _ = sales
+    settings.LIST_COUNT_LIMIT = 3
+    for i in range(5):
+        LeadFactory(owner=rep, last_name=f"Many{i}")
+    client.force_login(rep)
+    page = client.get(reverse("leads:list")).content.decode()
+    assert "More than 3 leads: filter or search to narrow the list." in page
+    narrowed = client.get(reverse("leads:list"), {"q": "Many4"}).content.decode()
+    assert "1 lead<" in narrowed and "More than" not in narrowed
