@@ -13,7 +13,8 @@ class CappedPaginator(Paginator):
     @cached_property
     def _counted(self) -> int:
         limit = settings.LIST_COUNT_LIMIT
-        return self.object_list[: limit + 1].count()
+        # Without the ordering: sorted, the capped count would walk the sort index instead of the filter's.
+        return self.object_list.order_by()[: limit + 1].count()
 
     @cached_property
     def count(self) -> int:
