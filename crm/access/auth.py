@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib.auth import login, user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 
 from crm.access.models import AuditLog, LoginEvent, User
 from crm.core.middleware import client_ip

@@ -9,7 +9,6 @@ as lists.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import DecimalField, F
+from django.db.models import DecimalField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _

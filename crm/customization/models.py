@@ -1,6 +1,5 @@
 """What admins configure without code: custom fields on any record type and
 admin-editable picklists (lead source, lead status, ...)."""
-from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import get_language

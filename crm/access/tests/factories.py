@@ -1,7 +1,7 @@
 """Factories for users, roles, profiles, teams and sharing."""
 import factory
 
-from crm.access.models import ObjectPermission, OrgDefault, PermissionProfile, Role, SharingRule, Team, User
+from crm.access.models import ObjectPermission, PermissionProfile, Role, SharingRule, Team, User
 from crm.access import services
 
 PASSWORD = "crm-test-pass-2026"
