@@ -31,6 +31,28 @@ def _reference_rows(request):
         ContentType.objects.clear_cache()
 
 
+@pytest.fixture
+def reps(db):
+    """Two reps under one manager, with every right on every record type, and leads, accounts, contacts and
+    opportunities private: a rep sees only their own records, the manager both reps'."""
+    from crm.access.models import Access
+    from crm.access.tests.factories import ProfileFactory, RoleFactory, UserFactory, set_org_default
+
+    for record_type in ("leads.lead", "accounts.account", "accounts.contact", "opportunities.opportunity"):
+        set_org_default(record_type, Access.PRIVATE)
+    manager_role = RoleFactory(name="Sales manager")
+    rep_role = RoleFactory(name="Sales rep", parent=manager_role)
+    profile = ProfileFactory()
+    return (UserFactory(role=rep_role, profile=profile, email="rep@example.com"),
+            UserFactory(role=rep_role, profile=profile, email="other@example.com"),
+            UserFactory(role=manager_role, profile=profile, email="manager@example.com"))
+
+
+def row_names(response) -> list[str]:
+    """The records a list page rendered, as text (the views put (record, values) pairs in `rows`)."""
+    return [str(record) for record, _ in response.context["rows"]]
+
+
 def _database_url() -> str:
     from urllib.parse import quote
 

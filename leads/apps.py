@@ -53,28 +53,30 @@ def _my_open_leads(request):
     return {"leads": leads, "count": qs.count()}
 
 
-def _rescore(event) -> None:
-    """Any change to a lead or its timeline queues a score recomputation on a worker."""
+def _lead_ids_to_rescore(events) -> list[int]:
+    """The leads whose score these events may change: any change to a lead or its timeline."""
     from django.contrib.contenttypes.models import ContentType
 
     from .models import Lead
+
+    lead_type = ContentType.objects.get_for_model(Lead).pk
+    return sorted({e.object_id for e in events
+                   if e.content_type_id == lead_type and e.name not in ("lead.deleted", "lead.merged")})
+
+
+def _rescore(event) -> None:
+    """Queue a score recomputation on a worker."""
     from .tasks import lead_score_task
 
-    if event.name in ("lead.deleted", "lead.merged") or event.content_type_id != ContentType.objects.get_for_model(Lead).pk:
-        return
-    lead_score_task.delay(event.object_id)
+    for lead_id in _lead_ids_to_rescore([event]):
+        lead_score_task.delay(lead_id)
 
 
 def _rescore_many(events) -> None:
     """The batch form of _rescore (imports): one task per 500 leads instead of one per lead."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from .models import Lead
     from .tasks import lead_score_batch_task
 
-    lead_type = ContentType.objects.get_for_model(Lead).pk
-    ids = sorted({e.object_id for e in events if e.content_type_id == lead_type
-                  and e.name not in ("lead.deleted", "lead.merged")})
+    ids = _lead_ids_to_rescore(events)
     for start in range(0, len(ids), 500):
         lead_score_batch_task.delay(ids[start:start + 500])
 

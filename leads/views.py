@@ -179,11 +179,11 @@ def _can_edit(request, lead) -> bool:
             and Lead.objects.visible_to(request.user, "edit").filter(pk=lead.pk).exists())
 
 
-def _duplicate_context(request, lead):
-    matches = duplicates.find_for(lead)
-    visible_ids = set(Lead.objects.visible_to(request.user).filter(pk__in=[m.lead.pk for m in matches])
+def _visible_split(user, matches) -> tuple[list, int]:
+    """Duplicate matches the user may see, and how many more exist that they may not (counted, never shown)."""
+    visible_ids = set(Lead.objects.visible_to(user).filter(pk__in=[m.lead.pk for m in matches])
                       .values_list("pk", flat=True))
-    return [m for m in matches if m.lead.pk in visible_ids], len([m for m in matches if m.lead.pk not in visible_ids])
+    return [m for m in matches if m.lead.pk in visible_ids], len(matches) - len(visible_ids)
 
 
 @login_required
@@ -218,7 +218,7 @@ def lead_duplicates(request, pk):
     """The lead page's "Possible duplicates" panel, loaded by htmx after the page so the
     similarity search never holds the page up."""
     lead = _lead_for(request, pk)
-    dupes, hidden = _duplicate_context(request, lead) if not lead.is_converted else ([], 0)
+    dupes, hidden = _visible_split(request.user, duplicates.find_for(lead)) if not lead.is_converted else ([], 0)
     return render(request, "leads/_duplicates_panel.html", {
         "lead": lead, "duplicates": dupes, "hidden_duplicates": hidden, "can_edit": _can_edit(request, lead)})
 
@@ -229,9 +229,7 @@ def _duplicate_warning(request, form):
     matches = duplicates.find(email=data.get("email", ""), phone=data.get("phone", ""), mobile=data.get("mobile", ""),
                               country=data.get("country", ""), company=data.get("company", ""),
                               last_name=data.get("last_name", ""), exclude_pk=form.instance.pk)
-    visible_ids = set(Lead.objects.visible_to(request.user).filter(pk__in=[m.lead.pk for m in matches])
-                      .values_list("pk", flat=True))
-    return [m for m in matches if m.lead.pk in visible_ids], len(matches) - len(visible_ids)
+    return _visible_split(request.user, matches)
 
 
 @login_required
@@ -437,9 +435,6 @@ def duplicate_check(request):
     g = request.GET
     matches = duplicates.find(email=g.get("email", ""), phone=g.get("phone", ""), mobile=g.get("mobile", ""),
                               country=g.get("country", ""), company=g.get("company", ""), last_name=g.get("last_name", ""))
-    visible_ids = set(Lead.objects.visible_to(request.user).filter(pk__in=[m.lead.pk for m in matches])
-                      .values_list("pk", flat=True))
-    return render(request, "leads/_duplicates.html", {
-        "duplicates": [m for m in matches if m.lead.pk in visible_ids],
-        "hidden_duplicates": len(matches) - len(visible_ids)})
+    dupes, hidden = _visible_split(request.user, matches)
+    return render(request, "leads/_duplicates.html", {"duplicates": dupes, "hidden_duplicates": hidden})
 

@@ -118,20 +118,28 @@ def scoring_rules(request):
 
 @right_required(RIGHT)
 def scoring_rule_edit(request, pk=None):
-    rule = get_object_or_404(ScoringRule, pk=pk) if pk else ScoringRule()
+    return _rule_edit(
+        request, get_object_or_404(ScoringRule, pk=pk) if pk else ScoringRule(), ScoringRuleForm,
+        list_url="leads:setup_scoring", template="leads/setup/scoring_form.html", section="lead_scoring",
+        audit_action="scoring_rule", audit_data=lambda r: {"name": r.name, "kind": r.kind, "points": r.points},
+        saved=_("Scoring rule saved. Use “Recompute all scores” to apply it to existing leads."),
+        deleted=_("Scoring rule deleted. Scores change as leads are recomputed."))
+
+
+def _rule_edit(request, rule, form_class, *, list_url, template, section, audit_action, audit_data, saved, deleted):
+    """Create, edit or delete one scoring or assignment rule; every change is audited."""
     if request.method == "POST" and request.POST.get("delete") and rule.pk:
-        _audit(request, "scoring_rule_deleted", rule, {"name": rule.name})
+        _audit(request, f"{audit_action}_deleted", rule, {"name": rule.name})
         rule.delete()
-        messages.success(request, _("Scoring rule deleted. Scores change as leads are recomputed."))
-        return redirect("leads:setup_scoring")
-    form = ScoringRuleForm(request.POST or None, instance=rule)
+        messages.success(request, deleted)
+        return redirect(list_url)
+    form = form_class(request.POST or None, instance=rule)
     if request.method == "POST" and form.is_valid():
         rule = form.save()
-        _audit(request, "scoring_rule", rule, {"name": rule.name, "kind": rule.kind, "points": rule.points})
-        messages.success(request, _("Scoring rule saved. Use “Recompute all scores” to apply it to existing leads."))
-        return redirect("leads:setup_scoring")
-    return render_settings(request, "leads/setup/scoring_form.html", {"form": form, "rule": rule},
-                           section="lead_scoring")
+        _audit(request, audit_action, rule, audit_data(rule))
+        messages.success(request, saved)
+        return redirect(list_url)
+    return render_settings(request, template, {"form": form, "rule": rule}, section=section)
 
 
 @right_required(RIGHT)
@@ -203,17 +211,9 @@ def assignment_rules(request):
 
 @right_required(RIGHT)
 def assignment_rule_edit(request, pk=None):
-    rule = get_object_or_404(AssignmentRule, pk=pk) if pk else AssignmentRule()
-    if request.method == "POST" and request.POST.get("delete") and rule.pk:
-        _audit(request, "assignment_rule_deleted", rule, {"name": rule.name})
-        rule.delete()
-        messages.success(request, _("Assignment rule deleted."))
-        return redirect("leads:setup_assignment")
-    form = AssignmentRuleForm(request.POST or None, instance=rule)
-    if request.method == "POST" and form.is_valid():
-        rule = form.save()
-        _audit(request, "assignment_rule", rule, {"name": rule.name, "target": rule.target, "conditions": rule.conditions})
-        messages.success(request, _("Assignment rule saved."))
-        return redirect("leads:setup_assignment")
-    return render_settings(request, "leads/setup/assignment_form.html", {"form": form, "rule": rule},
-                           section="lead_assignment")
+    return _rule_edit(
+        request, get_object_or_404(AssignmentRule, pk=pk) if pk else AssignmentRule(), AssignmentRuleForm,
+        list_url="leads:setup_assignment", template="leads/setup/assignment_form.html", section="lead_assignment",
+        audit_action="assignment_rule",
+        audit_data=lambda r: {"name": r.name, "target": r.target, "conditions": r.conditions},
+        saved=_("Assignment rule saved."), deleted=_("Assignment rule deleted."))

@@ -6,33 +6,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import AccountFactory, ContactFactory
-from crm.access.models import Access, FieldAccess, FieldPermission, ObjectPermission
-from crm.access.tests.factories import ProfileFactory, RoleFactory, UserFactory, set_org_default
+from conftest import row_names
+from crm.access.models import FieldAccess, FieldPermission, ObjectPermission
 from crm.activities.models import Activity
 from crm.customization.tests.factories import CustomFieldFactory
 from leads.tests.factories import LeadFactory
 from opportunities.tests.factories import OpportunityFactory
 
 pytestmark = pytest.mark.django_db
-
-RECORD_TYPES = ["accounts.account", "accounts.contact", "opportunities.opportunity", "leads.lead"]
-
-
-@pytest.fixture
-def reps():
-    """Two reps under one manager, every record type private: a rep sees only their own records."""
-    for record_type in RECORD_TYPES:
-        set_org_default(record_type, Access.PRIVATE)
-    manager_role = RoleFactory(name="Manager")
-    rep_role = RoleFactory(name="Rep", parent=manager_role)
-    profile = ProfileFactory(record_types=RECORD_TYPES)
-    return (UserFactory(role=rep_role, profile=profile), UserFactory(role=rep_role, profile=profile),
-            UserFactory(role=manager_role, profile=profile))
-
-
-def _names(response):
-    return [str(record) for record, _ in response.context["rows"]]
-
 
 # --- accounts -----------------------------------------------------------------------------------
 
@@ -44,11 +25,11 @@ def test_account_list_shows_only_visible_accounts(client, reps):
     client.force_login(rep)
     response = client.get(reverse("accounts:list"))
     assert response.status_code == 200
-    assert _names(response) == ["Mine Oy"]
+    assert row_names(response) == ["Mine Oy"]
     assert "Theirs Oy" not in response.content.decode()
 
     client.force_login(manager)
-    assert sorted(_names(client.get(reverse("accounts:list")))) == ["Mine Oy", "Theirs Oy"]
+    assert sorted(row_names(client.get(reverse("accounts:list")))) == ["Mine Oy", "Theirs Oy"]
 
 
 def test_account_detail_is_404_for_another_rep(client, reps):
@@ -117,10 +98,10 @@ def test_account_search_and_sort(client, reps):
     AccountFactory(owner=rep, name="Gamma Foods")
     client.force_login(rep)
 
-    assert _names(client.get(reverse("accounts:list"), {"q": "logist"})) == ["Alpha Logistics", "Beta Logistics"]
-    assert _names(client.get(reverse("accounts:list"), {"q": "logist", "sort": "-name"})) == ["Beta Logistics",
+    assert row_names(client.get(reverse("accounts:list"), {"q": "logist"})) == ["Alpha Logistics", "Beta Logistics"]
+    assert row_names(client.get(reverse("accounts:list"), {"q": "logist", "sort": "-name"})) == ["Beta Logistics",
                                                                                                "Alpha Logistics"]
-    assert _names(client.get(reverse("accounts:list"), {"q": "nothing like it"})) == []
+    assert row_names(client.get(reverse("accounts:list"), {"q": "nothing like it"})) == []
 
 
 def test_account_list_htmx_request_renders_only_the_results(client, reps):
@@ -159,10 +140,10 @@ def test_contact_list_shows_only_visible_contacts_and_searches_names_and_email(c
     ContactFactory(owner=other, first_name="Anna", last_name="Hidden", email="anna@hidden.example")
     client.force_login(rep)
 
-    assert _names(client.get(reverse("accounts:contact_list"))) == ["Pekka Korhonen", "Anna Virtanen"]
-    assert _names(client.get(reverse("accounts:contact_list"), {"q": "anna"})) == ["Anna Virtanen"]
-    assert _names(client.get(reverse("accounts:contact_list"), {"q": "anna virt"})) == ["Anna Virtanen"]
-    assert _names(client.get(reverse("accounts:contact_list"), {"q": "foods.example"})) == ["Pekka Korhonen"]
+    assert row_names(client.get(reverse("accounts:contact_list"))) == ["Pekka Korhonen", "Anna Virtanen"]
+    assert row_names(client.get(reverse("accounts:contact_list"), {"q": "anna"})) == ["Anna Virtanen"]
+    assert row_names(client.get(reverse("accounts:contact_list"), {"q": "anna virt"})) == ["Anna Virtanen"]
+    assert row_names(client.get(reverse("accounts:contact_list"), {"q": "foods.example"})) == ["Pekka Korhonen"]
 
 
 def test_hidden_fields_are_neither_searched_nor_sorted_by(client, reps):
@@ -173,10 +154,10 @@ def test_hidden_fields_are_neither_searched_nor_sorted_by(client, reps):
     ContactFactory(owner=rep, first_name="Pekka", last_name="Bengts", email="aa@secret.example")
     client.force_login(rep)
 
-    assert _names(client.get(reverse("accounts:contact_list"), {"q": "secret"})) == []
-    assert _names(client.get(reverse("accounts:contact_list"), {"q": "anna"})) == ["Anna Aalto"]
-    assert _names(client.get(reverse("accounts:contact_list"), {"sort": "email"})) == ["Anna Aalto", "Pekka Bengts"]
-    assert _names(client.get(reverse("accounts:contact_list"), {"sort": "-email"})) == ["Anna Aalto", "Pekka Bengts"]
+    assert row_names(client.get(reverse("accounts:contact_list"), {"q": "secret"})) == []
+    assert row_names(client.get(reverse("accounts:contact_list"), {"q": "anna"})) == ["Anna Aalto"]
+    assert row_names(client.get(reverse("accounts:contact_list"), {"sort": "email"})) == ["Anna Aalto", "Pekka Bengts"]
+    assert row_names(client.get(reverse("accounts:contact_list"), {"sort": "-email"})) == ["Anna Aalto", "Pekka Bengts"]
 
 
 def test_contact_list_filters_by_account(client, reps):
@@ -186,7 +167,7 @@ def test_contact_list_filters_by_account(client, reps):
     ContactFactory(owner=rep, first_name="Not", last_name="There")
     client.force_login(rep)
 
-    assert _names(client.get(reverse("accounts:contact_list"), {"account": account.pk})) == ["In Account"]
+    assert row_names(client.get(reverse("accounts:contact_list"), {"account": account.pk})) == ["In Account"]
 
 
 def test_contact_detail_is_404_for_another_rep_and_links_its_account(client, reps):

@@ -62,29 +62,28 @@ def emit_many(name: str, records, *, actor=None, data: dict | None = None) -> li
 def dispatch_many(events) -> None:
     for pattern, handler in list(_subscribers):
         matching = [e for e in events if fnmatch.fnmatchcase(e.name, pattern)]
-        if not matching:
-            continue
         many = getattr(handler, "many", None)
-        if many is not None:
+        if matching and many is not None:
             try:
                 many(matching)
             except Exception:
                 logger.exception("event subscriber %s failed for %s events", handler, len(matching))
-            continue
-        for event in matching:
-            try:
-                handler(event)
-            except Exception:
-                logger.exception("event subscriber %s failed for %s #%s", handler, event.name, event.pk)
+        else:
+            for event in matching:
+                _call(handler, event)
 
 
 def dispatch(event) -> None:
     for pattern, handler in list(_subscribers):
         if fnmatch.fnmatchcase(event.name, pattern):
-            try:
-                handler(event)
-            except Exception:  # a subscriber's failure must never undo the user's save
-                logger.exception("event subscriber %s failed for %s #%s", handler, event.name, event.pk)
+            _call(handler, event)
+
+
+def _call(handler, event) -> None:
+    try:
+        handler(event)
+    except Exception:  # a subscriber's failure must never undo the user's save
+        logger.exception("event subscriber %s failed for %s #%s", handler, event.name, event.pk)
 
 
 def _jsonable(value):

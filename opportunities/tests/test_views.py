@@ -7,33 +7,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import AccountFactory, ContactFactory
-from crm.access.models import Access, FieldAccess, FieldPermission, ObjectPermission
-from crm.access.tests.factories import ProfileFactory, RoleFactory, UserFactory, set_org_default
+from conftest import row_names
+from crm.access.models import FieldAccess, FieldPermission, ObjectPermission
+from crm.access.tests.factories import UserFactory
 from crm.customization.tests.factories import CustomFieldFactory
 from leads.tests.factories import LeadFactory
 from opportunities.models import StageChange
 from opportunities.tests.factories import OpportunityFactory, stage
 
 pytestmark = pytest.mark.django_db
-
-RECORD_TYPES = ["accounts.account", "accounts.contact", "opportunities.opportunity", "leads.lead"]
-
-
-@pytest.fixture
-def reps():
-    """Two reps under one manager, every record type private: a rep sees only their own records."""
-    for record_type in RECORD_TYPES:
-        set_org_default(record_type, Access.PRIVATE)
-    manager_role = RoleFactory(name="Manager")
-    rep_role = RoleFactory(name="Rep", parent=manager_role)
-    profile = ProfileFactory(record_types=RECORD_TYPES)
-    return (UserFactory(role=rep_role, profile=profile), UserFactory(role=rep_role, profile=profile),
-            UserFactory(role=manager_role, profile=profile))
-
-
-def _names(response):
-    return [str(record) for record, _ in response.context["rows"]]
-
 
 def test_list_shows_only_visible_opportunities(client, reps):
     rep, other, manager = reps
@@ -42,11 +24,11 @@ def test_list_shows_only_visible_opportunities(client, reps):
 
     client.force_login(rep)
     response = client.get(reverse("opportunities:list"))
-    assert response.status_code == 200 and _names(response) == ["Mine"]
+    assert response.status_code == 200 and row_names(response) == ["Mine"]
     assert "Theirs" not in response.content.decode()
 
     client.force_login(manager)
-    assert sorted(_names(client.get(reverse("opportunities:list")))) == ["Mine", "Theirs"]
+    assert sorted(row_names(client.get(reverse("opportunities:list")))) == ["Mine", "Theirs"]
 
 
 def test_detail_is_404_for_another_rep(client, reps):
@@ -139,9 +121,9 @@ def test_search_matches_name_and_account_name_and_list_filters_by_account(client
     OpportunityFactory(owner=rep, name="Something else")
     client.force_login(rep)
 
-    assert sorted(_names(client.get(reverse("opportunities:list"), {"q": "steel"}))) == ["Renewal 2026", "Steel upsell"]
-    assert _names(client.get(reverse("opportunities:list"), {"q": "nordic renewal"})) == ["Renewal 2026"]
-    assert _names(client.get(reverse("opportunities:list"), {"account": steel.pk})) == ["Renewal 2026"]
+    assert sorted(row_names(client.get(reverse("opportunities:list"), {"q": "steel"}))) == ["Renewal 2026", "Steel upsell"]
+    assert row_names(client.get(reverse("opportunities:list"), {"q": "nordic renewal"})) == ["Renewal 2026"]
+    assert row_names(client.get(reverse("opportunities:list"), {"account": steel.pk})) == ["Renewal 2026"]
 
 
 def test_sorting_by_amount_both_ways_with_empty_amounts_last(client, reps):
@@ -151,8 +133,8 @@ def test_sorting_by_amount_both_ways_with_empty_amounts_last(client, reps):
     OpportunityFactory(owner=rep, name="Big", amount=1000)
     client.force_login(rep)
 
-    assert _names(client.get(reverse("opportunities:list"), {"sort": "amount"})) == ["Small", "Big", "None"]
-    assert _names(client.get(reverse("opportunities:list"), {"sort": "-amount"})) == ["Big", "Small", "None"]
+    assert row_names(client.get(reverse("opportunities:list"), {"sort": "amount"})) == ["Small", "Big", "None"]
+    assert row_names(client.get(reverse("opportunities:list"), {"sort": "-amount"})) == ["Big", "Small", "None"]
 
 
 def _count_queries(client, url) -> int:
