@@ -10,6 +10,18 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
+class History(HistoricalRecords):
+    """Field history of a record. The copied fields carry no index but the record's id: history is read
+    per record and by date, while every index would slow each write (an import writes thousands)."""
+
+    def copy_fields(self, model):
+        fields = super().copy_fields(model)
+        for name, field in fields.items():
+            if name != model._meta.pk.name:
+                field.db_index = False
+        return fields
+
+
 class RecordQuerySet(models.QuerySet):
     def visible_to(self, user, action: str = "view"):
         """Records `user` may see (action="view") or change (action="edit"):
@@ -32,7 +44,7 @@ class Record(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     custom = models.JSONField(_("custom fields"), default=dict, blank=True, editable=False)
 
-    history = HistoricalRecords(inherit=True)
+    history = History(inherit=True)
     objects = RecordQuerySet.as_manager()
 
     class Meta:

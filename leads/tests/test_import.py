@@ -225,3 +225,53 @@ def test_a_large_file_runs_on_a_real_worker_with_progress(client, sales, setting
     assert Lead.objects.count() == 50 and ImportJob.objects.get().created_count == 50
     # The import's lead.created events queue batch rescoring on the worker.
     wait_for(lambda: Lead.objects.filter(score=10).count() == 50)
+
+
+@pytest.mark.django_db
+def test_campaign_touches_and_assignment_rules_with_one_notification_per_owner(client, rep, sales):
+    from campaigns.models import Campaign, Touch
+    from crm.access.tests.factories import TeamFactory
+    from crm.notifications.models import Notification
+    from leads.models import AssignmentRule
+
+    other = sales[1]
+    other.language = "fi"
+    other.save()
+    nordics = TeamFactory(name="Nordics")
+    nordics.members.add(other)
+    AssignmentRule.objects.create(name="Nordic territory", target="territory", team=nordics, countries="FI")
+    earlier = Campaign.objects.create(name="Trade show", owner=rep)
+    webinar = Campaign.objects.create(name="Webinar", owner=rep)
+    old = LeadFactory(owner=rep, email="old@example.fi", last_name="Old", first_touch_campaign=earlier)
+    upload(client, "touch.csv", b"Last name,Email,Country\nOld,old@example.fi,FI\nUusi,uusi@example.fi,FI\n"
+                                b"Toinen,toinen@example.fi,FI\nAmerican,us@example.com,US\n")
+    job = ImportJob.objects.get()
+    map_and_preview(client, job, duplicates="update", campaign=webinar.pk, assign_by_rules="on")
+    client.post(reverse("leads:import_run", args=[job.pk]))
+    job.refresh_from_db()
+    assert (job.status, job.created_count, job.updated_count) == ("done", 3, 1)
+    owners = dict(Lead.objects.values_list("last_name", "owner"))
+    assert owners == {"Old": rep.pk, "Uusi": other.pk, "Toinen": other.pk, "American": rep.pk}
+    assert Touch.objects.filter(campaign=webinar, channel="import").count() == 4
+    old.refresh_from_db()
+    assert (old.first_touch_campaign, old.last_touch_campaign) == (earlier, webinar)
+    new = Lead.objects.get(last_name="Uusi")
+    assert (new.first_touch_campaign, new.last_touch_campaign, new.currency) == (webinar, webinar, "EUR")
+    notice = Notification.objects.get(recipient=other)  # one notification for both leads, in Finnish
+    assert "2" in notice.message and "assigned" not in notice.message and notice.url.endswith("?mine=1")
+    assert not Notification.objects.filter(recipient=rep).exists()  # the importer is not told about their own
+
+
+@pytest.mark.django_db
+def test_required_custom_fields_and_blank_required_columns_are_reported(client, rep):
+    CustomFieldFactory(name="region", label="Region", field_type=FieldType.TEXT, required=True)
+    upload(client, "req.csv", b"Last name,Email,Region,Currency\nLaine,a@example.fi,North,EUR\n"
+                              b"Virtanen,b@example.fi,,EUR\n,c@example.fi,South,EUR\nAhmadi,d@example.ir,West,\n")
+    job = ImportJob.objects.get()
+    assert job.mapping["Region"] == "cf_region"
+    map_and_preview(client, job)
+    job.refresh_from_db()
+    rows = {e["row"]: " ".join(e["errors"]) for e in job.errors}
+    assert set(rows) == {3, 4, 5} and job.created_count == 1
+    assert "region: this field is required." in rows[3].lower()
+    assert "last name" in rows[4].lower() and "currency" in rows[5].lower()
