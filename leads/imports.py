@@ -10,6 +10,7 @@ the whole file back, and a re-delivered task simply runs it again."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import logging
 import zipfile
@@ -31,7 +32,7 @@ from import_export.results import RowResult
 
 from crm.core.bulk import TEXT_ARRAY_PARAM, copy_insert, insert_each, int_array, text_array
 from crm.core.events import emit_many
-from crm.customization.fields import definitions, validate_values
+from crm.customization.fields import definitions, definitions_version, validate_values
 from crm.customization.models import PicklistValue
 from crm.customization.resources import CustomFieldsResourceMixin
 from leads.models import SOURCE_PICKLIST, STATUS_PICKLIST, ImportJob, Lead, LifecycleStage, LifecycleTransition
@@ -62,6 +63,11 @@ SYNONYMS = {
     "postal_code": ["postalcode", "zip", "zipcode", "postcode", "postinumero", "کدپستی"],
     "country": ["country", "maa", "کشور"],
 }
+
+
+# Cleaned against the database (picklists, users), so cleaned again by the import rather than prepared.
+LOOKUP_COLUMNS = ("source", "status", "owner")
+PREPARED_SECONDS = 2 * 3600
 
 
 class ImportRefused(Exception):
@@ -296,16 +302,21 @@ class LeadImportResource(CustomFieldsResourceMixin, resources.ModelResource):
         fields = IMPORT_FIELDS
         skip_diff = True
 
-    def before_import(self, dataset, **kwargs):
+    def before_import(self, dataset, prepared=None, **kwargs):
         """Everything the rows look up, in a few queries for the whole file: the leads their emails and
         phones match, which of those the user may edit, the default status and source. Only the file's
         columns are imported (and, on update, written)."""
         for name in [n for n in self.fields if n not in dataset.headers]:
             del self.fields[name]
-        self._emails = [normalize_email(v) for v in _column(dataset, "email")]
-        countries = _column(dataset, "country")
-        self._phones = [tuple(p for p in (normalize_phone(phone, country), normalize_phone(mobile, country)) if p)
-                        for phone, mobile, country in zip(_column(dataset, "phone"), _column(dataset, "mobile"), countries)]
+        if prepared:
+            self._emails, self._phones, self._phone_keys = prepared["emails"], prepared["phones"], prepared["phone_keys"]
+        else:  # each row's keys: its email, its phone and mobile (to match), the phone a new lead stores
+            self._emails = [normalize_email(v) for v in _column(dataset, "email")]
+            self._phones, self._phone_keys = [], []
+            for phone, mobile, country in zip(_column(dataset, "phone"), _column(dataset, "mobile"),
+                                              _column(dataset, "country")):
+                self._phones.append(tuple(p for p in (normalize_phone(phone, country), normalize_phone(mobile, country)) if p))
+                self._phone_keys.append(normalize_phone(phone if phone.strip() else mobile, country))
         self._by_email: dict[str, int] = {}
         self._by_phone: dict[str, int] = {}
         self._converted: set[int] = set()
@@ -333,8 +344,12 @@ class LeadImportResource(CustomFieldsResourceMixin, resources.ModelResource):
         result = self.get_result_class()()
         result.total_rows = len(dataset)
         try:
-            self.before_import(dataset, **kwargs)
-            values, errors = self._clean_columns(dataset)
+            key = self._prepared_key(dataset)
+            prepared = None if dry_run else cache.get(key)
+            self.before_import(dataset, prepared=prepared, **kwargs)
+            values, errors = self._clean_columns(dataset, prepared)
+            if dry_run:
+                self._leave_prepared(key, values, errors)
             new, updates = self._sort_rows(dataset, values, errors, result)
             if not dry_run:
                 self._create(new, values)
@@ -343,14 +358,42 @@ class LeadImportResource(CustomFieldsResourceMixin, resources.ModelResource):
             self.handle_import_error(result, exc, raise_errors)
         return result
 
-    def _clean_columns(self, dataset) -> tuple[dict[str, list], dict[int, dict]]:
+    def _prepared_key(self, dataset) -> str:
+        """Where the dry run leaves its work for the import: valid while the cells, the custom field
+        definitions and the language are the ones it cleaned with."""
+        digest = hashlib.sha256(repr((dataset.headers, definitions_version(RT), translation.get_language())).encode())
+        for row in dataset:
+            digest.update("\x1f".join(row).encode())
+            digest.update(b"\x1e")
+        return f"leads:import:{self.job.pk}:prepared:{digest.hexdigest()}"
+
+    def _leave_prepared(self, key: str, values: dict[str, list], errors: dict[int, dict]) -> None:
+        """Keep what the dry run computed and the database cannot change (each column's cleaned values and
+        errors, the rows' email and phone keys) for the import, which often runs in another process."""
+        kept = [name for name in values if name not in LOOKUP_COLUMNS]
+        column_errors = {name: {} for name in kept}
+        for i, row_errors in errors.items():
+            for name, messages in row_errors.items():
+                if name in column_errors:
+                    column_errors[name][i] = messages
+        prepared = {"values": {name: values[name] for name in kept}, "errors": column_errors,
+                    "emails": self._emails, "phones": self._phones, "phone_keys": self._phone_keys}
+        cache.set(key, prepared, PREPARED_SECONDS)
+
+    def _clean_columns(self, dataset, prepared=None) -> tuple[dict[str, list], dict[int, dict]]:
         """{column: cleaned value per row}, {row index: {column: [messages]}}. Every distinct cell of a
-        column is cleaned once, with the same widgets (and so the same rules and messages) as the forms."""
+        column is cleaned once, with the same widgets (and so the same rules and messages) as the forms.
+        The columns the dry run `prepared` come from it."""
         values, errors = {}, {}
         cleaners = {name: self.fields[name].widget.clean for name in IMPORT_FIELDS if name in self.fields}
         cleaners.update({cf.key: _custom_cleaner(cf) for cf in self.custom_fields
                          if cf.key in dataset.headers})
         for key, clean in cleaners.items():
+            if prepared and key in prepared["values"]:
+                values[key] = prepared["values"][key]
+                for i, messages in prepared["errors"][key].items():
+                    errors.setdefault(i, {})[key] = messages
+                continue
             memo, column = {}, []
             for i, raw in enumerate(dataset.get_col(dataset.headers.index(key))):
                 try:
@@ -439,9 +482,6 @@ class LeadImportResource(CustomFieldsResourceMixin, resources.ModelResource):
         plain = [(at[f.attname], values[f.name], f.null) for f in model_columns if not f.is_relation]
         empty = [constants.get(name) for name in varying]
 
-        def cell(record, name):
-            return record[at[name]] if name in at else ""
-
         records = []
         for pk, i in zip(ids, rows):
             record = empty.copy()
@@ -453,8 +493,7 @@ class LeadImportResource(CustomFieldsResourceMixin, resources.ModelResource):
                 if column[i] is not None or null:
                     record[index] = column[i]
             record[2] = {cf.name: values[cf.key][i] for cf in custom_columns if values[cf.key][i] is not None}
-            record[3] = normalize_email(cell(record, "email"))
-            record[4] = normalize_phone(cell(record, "phone") or cell(record, "mobile"), cell(record, "country"))
+            record[3], record[4] = self._emails[i], self._phone_keys[i]
             if self.job.assign_by_rules and record[1] is None:
                 owner = owner_by_rules(Lead(**{**constants, **dict(zip(varying, record))}))
                 if owner is not None:

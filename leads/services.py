@@ -25,7 +25,7 @@ def normalize_email(value: str) -> str:
 def normalize_phone(value: str, country: str = "") -> str:
     if not value or not value.strip():
         return ""
-    return _e164(value, (country or "FI").upper())
+    return _e164(value, (country or "").strip().upper() or "FI")
 
 
 @functools.lru_cache(maxsize=65536)  # parsing costs ~0.1 ms; imports and duplicate checks repeat numbers

@@ -65,10 +65,13 @@ class Event(models.Model):
     """A domain event, written in the transaction that caused it."""
 
     name = models.CharField(max_length=100, db_index=True)
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    # The event log is written in bulk (an import adds one event per lead): like the history tables, its
+    # references are kept by Django's on_delete rather than checked by the database on every row.
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, db_constraint=False)
     object_id = models.BigIntegerField()
     record = GenericForeignKey("content_type", "object_id")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", db_constraint=False)
     changes = models.JSONField(default=dict, blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

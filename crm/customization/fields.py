@@ -27,7 +27,7 @@ VERSION_KEY = "customization:defs-version:{}"
 _local: dict[tuple[str, int], list[CustomField]] = {}
 
 
-def _version(record_type: str) -> str:
+def definitions_version(record_type: str) -> str:
     # A random token, not a counter: a cleared cache must never bring back an old version.
     return cache.get_or_set(VERSION_KEY.format(record_type), lambda: uuid.uuid4().hex, None)
 
@@ -40,7 +40,7 @@ def definitions_changed(record_type: str) -> None:
 def definitions(record_type: str) -> list[CustomField]:
     """Active custom fields of a record type, in display order (cached per process
     until an admin changes them)."""
-    key = (record_type, _version(record_type))
+    key = (record_type, definitions_version(record_type))
     if key not in _local:
         _local.clear() if len(_local) > 200 else None
         _local[key] = list(CustomField.objects.filter(record_type=record_type, is_active=True).order_by("order", "id"))
