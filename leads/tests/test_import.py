@@ -275,3 +275,24 @@ def test_required_custom_fields_and_blank_required_columns_are_reported(client, 
     assert set(rows) == {3, 4, 5} and job.created_count == 1
     assert "region: this field is required." in rows[3].lower()
     assert "last name" in rows[4].lower() and "currency" in rows[5].lower()
+
+
+@pytest.mark.django_db
+def test_the_import_checks_again_what_changed_since_the_dry_run(client, rep):
+    from crm.customization.models import CustomField, PicklistValue
+
+    upload(client, "later.csv", "Last name,Email,Status,Seats\nLaine,a@example.fi,Hot,\nKarimi,b@example.ir,Warm,4\n".encode())
+    job = ImportJob.objects.get()
+    map_and_preview(client, job, mode="good_rows")
+    job.refresh_from_db()
+    assert job.created_count == 2 and job.error_count == 0
+    PicklistValue.objects.filter(value="hot").update(is_active=False)  # picklists are looked up again
+    seats = CustomField.objects.get(name="seats")
+    seats.required = True  # a definition changed: the dry run's cleaned columns are not reused
+    seats.save()
+    client.post(reverse("leads:import_run", args=[job.pk]))
+    job.refresh_from_db()
+    assert (job.status, job.created_count, job.error_count) == ("done", 1, 1)
+    errors = " ".join(job.errors[0]["errors"])
+    assert job.errors[0]["row"] == 2 and "Unknown value “Hot”" in errors and "seats" in errors.lower()
+    assert list(Lead.objects.values_list("last_name", flat=True)) == ["Karimi"]
