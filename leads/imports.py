@@ -229,6 +229,13 @@ class FormFieldWidget(widgets.Widget):
             raise ValueError(" ".join(exc.messages)) from None
 
 
+class CountryWidget(FormFieldWidget):
+    """Countries are stored as upper-case ISO codes, as the forms store them."""
+
+    def clean(self, value, row=None, **kwargs):
+        return super().clean(value, row, **kwargs).upper()
+
+
 class PicklistWidget(widgets.Widget):
     def __init__(self, picklist):
         super().__init__()
@@ -278,7 +285,9 @@ def _widget_for(name: str):
         form_field = forms.NullBooleanField(required=False)
         return FormFieldWidget(form_field, choices=[("true", _("Yes")), ("false", _("No")), ("yes", "yes"),
                                                     ("kyllä", "true"), ("بله", "true"), ("ei", "false"), ("خیر", "false")])
-    form_field.required = False  # the model's full_clean says what is required, once
+    form_field.required = False  # the required columns are checked row by row, once
+    if name == "country":
+        return CountryWidget(form_field)
     return FormFieldWidget(form_field, choices=field.choices)
 
 

@@ -22,14 +22,14 @@ from crm.core.middleware import client_ip
 from crm.core.services import recent_view_touch
 from crm.customization.fields import definitions
 from crm.customization.models import PicklistValue
-from crm.core.pagination import CappedPaginator
+from crm.core.pagination import CappedPaginator, ListPage
 from leads import duplicates, services
 from leads.conversion import MERGE_FIELDS, ConversionRefused, lead_convert, lead_merge
 from leads.filters import LeadFilter
 from leads.forms import SECTIONS, ConvertForm, LeadCreateForm, LeadForm, QualificationForm, SavedViewForm, StageForm
 from leads.models import STATUS_PICKLIST, Lead, LifecycleStage, SavedView
 from leads.qualification import progress
-from leads.selectors import lead_list
+from leads.selectors import lead_list, with_related
 
 RT = "leads.lead"
 LIST_COLUMNS = ["last_name", "first_name", "company", "email", "status", "lifecycle_stage", "score", "owner", "created_at"]
@@ -64,18 +64,21 @@ def lead_list_view(request):
     if request.GET.get("export") in ("csv", "xlsx"):
         _require(request.user, "export")
         fields = visible(request.user, RT, EXPORT_FIELDS + [cf.key for cf in definitions(RT)])
-        rows = ([display.field_value(lead, f) for f in fields] for lead in qs.iterator(chunk_size=2000))
+        leads = qs.select_related("owner", "status", "source").iterator(chunk_size=2000)
+        rows = ([display.field_value(lead, f) for f in fields] for lead in leads)
         response = export_response(request.GET["export"], "leads", [display.field_label(Lead, f) for f in fields], rows)
         audit(actor=request.user, action=AuditLog.Action.EXPORT, target_type=RT, ip=client_ip(request),
               data={"format": request.GET["export"], "query": request.GET.urlencode()})
         return response
+    if request.GET.get("count"):  # the count line, asked for by the page once it is shown
+        return render(request, "leads/lead_list.html#count", {"paginator": CappedPaginator(qs, 50)})
     # The page loads only what its columns show: a lead has some sixty columns.
     concrete = {f.name for f in Lead._meta.concrete_fields}
     shown = {"id", "first_name", "last_name", "owner", "status", "source", "lifecycle_stage", "custom"}
-    page = CappedPaginator(qs.only(*shown | (set(columns) & concrete)), 50).get_page(request.GET.get("page"))
-    rows = [(lead, [display.field_value(lead, c) for c in columns]) for lead in page]
+    page = ListPage(qs.only(*shown | (set(columns) & concrete)), request.GET.get("page"))
+    rows = [(lead, [display.field_value(lead, c) for c in columns]) for lead in with_related(page.object_list)]
     current = request.GET.copy()
-    for key in ("page", "export", "partial"):
+    for key in ("page", "export", "partial", "count"):
         current.pop(key, None)
     ctx = {"filter": filterset, "page": page, "rows": rows,
            "headers": [(c, display.field_label(Lead, c)) for c in columns], "q": request.GET.get("q", ""),

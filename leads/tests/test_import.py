@@ -243,7 +243,7 @@ def test_campaign_touches_and_assignment_rules_with_one_notification_per_owner(c
     earlier = Campaign.objects.create(name="Trade show", owner=rep)
     webinar = Campaign.objects.create(name="Webinar", owner=rep)
     old = LeadFactory(owner=rep, email="old@example.fi", last_name="Old", first_touch_campaign=earlier)
-    upload(client, "touch.csv", b"Last name,Email,Country\nOld,old@example.fi,FI\nUusi,uusi@example.fi,FI\n"
+    upload(client, "touch.csv", b"Last name,Email,Country\nOld,old@example.fi,FI\nUusi,uusi@example.fi,fi\n"
                                 b"Toinen,toinen@example.fi,FI\nAmerican,us@example.com,US\n")
     job = ImportJob.objects.get()
     map_and_preview(client, job, duplicates="update", campaign=webinar.pk, assign_by_rules="on")
@@ -256,7 +256,7 @@ def test_campaign_touches_and_assignment_rules_with_one_notification_per_owner(c
     old.refresh_from_db()
     assert (old.first_touch_campaign, old.last_touch_campaign) == (earlier, webinar)
     new = Lead.objects.get(last_name="Uusi")
-    assert (new.first_touch_campaign, new.last_touch_campaign, new.currency) == (webinar, webinar, "EUR")
+    assert (new.first_touch_campaign, new.last_touch_campaign, new.currency, new.country) == (webinar, webinar, "EUR", "FI")
     notice = Notification.objects.get(recipient=other)  # one notification for both leads, in Finnish
     assert "2" in notice.message and "assigned" not in notice.message and notice.url.endswith("?mine=1")
     assert not Notification.objects.filter(recipient=rep).exists()  # the importer is not told about their own

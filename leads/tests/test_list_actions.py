@@ -141,6 +141,54 @@ def test_very_long_lists_are_counted_only_up_to_the_limit(client, sales, setting
         LeadFactory(owner=rep, last_name=f"Many{i}")
     client.force_login(rep)
     page = client.get(reverse("leads:list")).content.decode()
-    assert "More than 3 leads: filter or search to narrow the list." in page
+    assert "Many4" in page and "Counting…" in page and 'hx-get="/leads/?count=1"' in page
+    count = client.get(reverse("leads:list"), {"count": "1"}).content.decode()
+    assert "More than 3 leads: filter or search to narrow the list." in count and "<table" not in count
     narrowed = client.get(reverse("leads:list"), {"q": "Many4"}).content.decode()
+    assert 'hx-get="/leads/?q=Many4&amp;count=1"' in narrowed
+    narrowed = client.get(reverse("leads:list"), {"q": "Many4", "count": "1"}).content.decode()
     assert "1 lead<" in narrowed and "More than" not in narrowed
+
+
+def test_pages_are_shown_without_counting_the_list(client, sales, settings, django_assert_max_num_queries):
+    rep, _, _ = sales
+    settings.LIST_COUNT_LIMIT = 120  # pages stop where the count stops: three pages of 50
+    for i in range(130):
+        LeadFactory(owner=rep, last_name=f"Row{i:03d}")
+    client.force_login(rep)
+    first = client.get(reverse("leads:list"), {"sort": "name"}).content.decode()
+    assert "Page 1<" in first and "page=2" in first and "page=0" not in first
+    lead_counts = [q["sql"] for q in _queries(client, reverse("leads:list") + "?sort=name&page=2")
+                   if "COUNT(" in q["sql"] and '"leads_lead"' in q["sql"]]
+    assert lead_counts == []
+    last = client.get(reverse("leads:list"), {"sort": "name", "page": "99"}).content.decode()
+    assert "Page 3<" in last and "page=4" not in last and "page=2" in last
+    assert client.get(reverse("leads:list"), {"page": "x"}).status_code == 200
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return ctx.captured_queries
+
+
+def test_country_and_created_date_filters_follow_the_users_days(client, sales):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    rep, _, _ = sales
+    helsinki = ZoneInfo("Europe/Helsinki")
+    rep.timezone = "Europe/Helsinki"
+    rep.save()
+    LeadFactory(owner=rep, last_name="LateMonday", country="FI", created_at=datetime(2026, 11, 23, 23, 30, tzinfo=helsinki))
+    LeadFactory(owner=rep, last_name="EarlyTuesday", country="SE", created_at=datetime(2026, 11, 24, 0, 30, tzinfo=helsinki))
+    client.force_login(rep)
+    # 23:30 on Monday in Helsinki is already Monday 21:30 UTC: the day is the user's, not UTC's
+    assert names(client.get(reverse("leads:list"), {"created_after": "2026-11-24"})) == {"EarlyTuesday"}
+    assert names(client.get(reverse("leads:list"), {"created_before": "2026-11-23"})) == {"LateMonday"}
+    assert names(client.get(reverse("leads:list"), {"created_after": "2026-11-23", "created_before": "2026-11-24"})) == {
+        "LateMonday", "EarlyTuesday"}
+    assert names(client.get(reverse("leads:list"), {"country": " fi "})) == {"LateMonday"}
