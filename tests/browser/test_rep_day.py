@@ -41,6 +41,12 @@ def test_rep_creates_qualifies_scores_and_converts_a_lead(page, live_server, cel
     page.wait_for_url("**/leads/*/")
     assert page.locator("h1").inner_text().startswith("Aino Laine")
     wait_for_score(page, 20)
+    lead_url = page.url
+
+    page.goto(f"{live_server.url}/leads/?q=laine")  # the list shows its rows, then its count arrives
+    assert page.locator("tbody tr").count() == 1 and "Laine Logistics Oy" in page.locator("tbody").inner_text()
+    page.locator("[data-count]", has_text="1 lead").wait_for()
+    page.goto(lead_url)
 
     page.click("#tab-qualification-btn")
     page.select_option("#id_budget_confirmed", "true")
