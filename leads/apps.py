@@ -73,12 +73,12 @@ def _rescore(event) -> None:
 
 
 def _rescore_many(events) -> None:
-    """The batch form of _rescore (imports): one task per 500 leads instead of one per lead."""
-    from .tasks import lead_score_batch_task
+    """The batch form of _rescore (imports): a worker splits the leads into batches of 500."""
+    from .tasks import SCORE_BATCH, lead_score_batch_task, lead_score_many_task
 
     ids = _lead_ids_to_rescore(events)
-    for start in range(0, len(ids), 500):
-        lead_score_batch_task.delay(ids[start:start + 500])
+    if ids:
+        (lead_score_batch_task if len(ids) <= SCORE_BATCH else lead_score_many_task).delay(ids)
 
 
 _rescore.many = _rescore_many

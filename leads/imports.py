@@ -465,52 +465,48 @@ class LeadImportResource(CustomFieldsResourceMixin, resources.ModelResource):
         return new, updates
 
     def _create(self, rows: list[int], values: dict[str, list]) -> None:
-        """COPY the new leads in (ids drawn from the sequence first), then their history in one statement."""
+        """COPY the new leads in, then their history in one statement."""
         from leads.assignment import owner_by_rules
 
         if not rows:
             return
         now, actor = timezone.now(), self.actor
         fields = [f for f in Lead._meta.concrete_fields]
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                           [Lead._meta.db_table, len(rows)])
-            ids = [pk for (pk,) in cursor.fetchall()]
         constants = {f.attname: f.get_default() for f in fields}
         constants.update(created_at=now, updated_at=now, created_by_id=actor.pk,
                          status_id=getattr(self._default_status, "pk", None),
                          source_id=getattr(self._import_source, "pk", None))
         model_columns = [f for f in fields if f.name in values]
         custom_columns = [cf for cf in self.custom_fields if cf.key in values]
-        # The columns that can differ between rows (id, owner, custom, keys, then the file's); the rest is the
+        # The columns that can differ between rows (owner, custom, keys, then the file's); the rest is the
         # same for every new lead. A record is a list in that order.
-        varying = list(dict.fromkeys(["id", "owner_id", "custom", "email_normalized", "phone_normalized",
+        varying = list(dict.fromkeys(["owner_id", "custom", "email_normalized", "phone_normalized",
                                       *(f.attname for f in model_columns)]))
+        owner, custom, email_key, phone_key = range(4)
         at = {name: index for index, name in enumerate(varying)}
         relations = [(at[f.attname], values[f.name]) for f in model_columns if f.is_relation]
         plain = [(at[f.attname], values[f.name], f.null) for f in model_columns if not f.is_relation]
         empty = [constants.get(name) for name in varying]
 
         records = []
-        for pk, i in zip(ids, rows):
+        for i in rows:
             record = empty.copy()
-            record[0] = pk
             for index, column in relations:
                 if column[i] is not None:
                     record[index] = column[i].pk
             for index, column, null in plain:
                 if column[i] is not None or null:
                     record[index] = column[i]
-            record[2] = {cf.name: values[cf.key][i] for cf in custom_columns if values[cf.key][i] is not None}
-            record[3], record[4] = self._emails[i], self._phone_keys[i]
-            if self.job.assign_by_rules and record[1] is None:
-                owner = owner_by_rules(Lead(**{**constants, **dict(zip(varying, record))}))
-                if owner is not None:
-                    record[1] = owner.pk
-                    self.assigned[owner.pk] += 1
-            record[1] = record[1] or actor.pk
+            record[custom] = {cf.name: values[cf.key][i] for cf in custom_columns if values[cf.key][i] is not None}
+            record[email_key], record[phone_key] = self._emails[i], self._phone_keys[i]
+            if self.job.assign_by_rules and record[owner] is None:
+                assigned = owner_by_rules(Lead(**{**constants, **dict(zip(varying, record))}))
+                if assigned is not None:
+                    record[owner] = assigned.pk
+                    self.assigned[assigned.pk] += 1
+            record[owner] = record[owner] or actor.pk
             records.append(record)
-        copy_insert(Lead, varying, records, **{k: v for k, v in constants.items() if k not in varying})
+        ids = copy_insert(Lead, varying, records, **{k: v for k, v in constants.items() if k not in varying and k != "id"})
         _history(ids, "+", actor, now)
         self.created = ids
         cache.set(progress_key(self.job.pk), len(self._emails), 3600)

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 
+from campaigns.models import Touch
 from crm.activities.models import Activity
 from leads.models import Lead, ScoringRule
 from leads.rules import matches
@@ -37,7 +38,9 @@ def last_engagement(lead: Lead):
     return max(d for d in (latest, touch, lead.created_at) if d is not None)
 
 
-def compute(lead: Lead, rules=None, now=None) -> tuple[int, list[dict]]:
+def compute(lead: Lead, rules=None, now=None, batch: _Batch | None = None) -> tuple[int, list[dict]]:
+    """The score and its explanation. `batch` holds the engagement counts and last engagements of many
+    leads, read in a few grouped queries; without it they are read for this lead."""
     now = now or timezone.now()
     rules = rules if rules is not None else list(ScoringRule.objects.filter(is_active=True))
     lines = []
@@ -46,11 +49,12 @@ def compute(lead: Lead, rules=None, now=None) -> tuple[int, list[dict]]:
         if rule.kind == ScoringRule.Kind.FIT:
             points = rule.points if matches(lead, rule.field, rule.operator, rule.value) else 0
         elif rule.kind == ScoringRule.Kind.ENGAGEMENT:
-            count = _engagement_count(lead, rule, now)
+            count = batch.counts.get((rule.pk, lead.pk), 0) if batch else _engagement_count(lead, rule, now)
             points = count * rule.points
             label = f"{rule.name} ×{count}"
         elif rule.kind == ScoringRule.Kind.DECAY and rule.within_days:
-            idle_days = (now - last_engagement(lead)).days
+            latest = max(batch.last.get(lead.pk, lead.created_at), lead.created_at) if batch else last_engagement(lead)
+            idle_days = (now - latest).days
             periods = idle_days // rule.within_days
             points = -abs(rule.points) * periods
         if rule.max_points is not None:
@@ -58,6 +62,53 @@ def compute(lead: Lead, rules=None, now=None) -> tuple[int, list[dict]]:
         if points:
             lines.append({"rule": rule.pk, "label": label, "points": points})
     return sum(line["points"] for line in lines), lines
+
+
+class _Batch:
+    """Engagement counts {(rule id, lead id): n} and last engagements {lead id: time} of many leads."""
+
+    def __init__(self, leads: list[Lead], rules: list[ScoringRule], now):
+        ids = [lead.pk for lead in leads]
+        activities = Activity.objects.filter(content_type=ContentType.objects.get_for_model(Lead), object_id__in=ids)
+        touches = Touch.objects.filter(lead_id__in=ids)
+        self.counts: dict[tuple[int, int], int] = {}
+        for rule in rules:
+            if rule.kind != ScoringRule.Kind.ENGAGEMENT:
+                continue
+            since = now - timedelta(days=rule.within_days) if rule.within_days else None
+            if rule.engagement == ScoringRule.Engagement.WEB_FORM:
+                qs, key = touches.filter(channel="web_form"), "lead_id"
+                qs = qs.filter(touched_at__gte=since) if since else qs
+            else:
+                qs, key = activities.filter(kind=rule.engagement), "object_id"
+                if rule.engagement == ScoringRule.Engagement.TASK:
+                    qs = qs.filter(status=Activity.Status.DONE)
+                qs = qs.filter(occurred_at__gte=since) if since else qs
+            for lead_id, count in qs.order_by().values(key).annotate(n=Count("id")).values_list(key, "n"):
+                self.counts[(rule.pk, lead_id)] = count
+        self.last: dict[int, object] = {}
+        if any(rule.kind == ScoringRule.Kind.DECAY for rule in rules):
+            latest = (activities.exclude(kind=Activity.Kind.SYSTEM).order_by().values("object_id")
+                      .annotate(at=Max("occurred_at")).values_list("object_id", "at"))
+            touched = touches.order_by().values("lead_id").annotate(at=Max("touched_at")).values_list("lead_id", "at")
+            for lead_id, at in [*latest, *touched]:
+                self.last[lead_id] = max(at, self.last.get(lead_id, at))
+
+
+def lead_scores_update(lead_ids: list[int]) -> int:
+    """Recompute and store the scores of many leads (an import's): the rules are read once and each
+    engagement count is one grouped query for all of them. Idempotent, like lead_score_update."""
+    now = timezone.now()
+    rules = list(ScoringRule.objects.filter(is_active=True))
+    with transaction.atomic():
+        leads = list(Lead.objects.select_for_update(of=("self",)).select_related("status", "source")
+                     .filter(pk__in=lead_ids).order_by("pk"))
+        batch = _Batch(leads, rules, now)
+        for lead in leads:
+            lead.score, lead.score_breakdown = compute(lead, rules, now, batch)
+            lead.score_updated_at = now
+        Lead.objects.bulk_update(leads, ["score", "score_breakdown", "score_updated_at"], batch_size=500)
+    return len(leads)
 
 
 def lead_score_update(lead_id: int) -> Lead | None:

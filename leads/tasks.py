@@ -16,10 +16,20 @@ def lead_score_task(lead_id: int) -> int | None:
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def lead_score_batch_task(lead_ids: list[int]) -> int:
     """Rescore many leads (after an import). Recomputing is idempotent, so a retry after a crash is safe."""
-    from leads.scoring import lead_score_update
+    from leads.scoring import lead_scores_update
 
-    for lead_id in lead_ids:
-        lead_score_update(lead_id)
+    return lead_scores_update(lead_ids)
+
+
+SCORE_BATCH = 500
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def lead_score_many_task(lead_ids: list[int]) -> int:
+    """Split a large rescoring (an import's leads) into batches for the workers: the importing process
+    sends one message instead of one per batch. Sending a batch twice after a crash only rescores again."""
+    for start in range(0, len(lead_ids), SCORE_BATCH):
+        lead_score_batch_task.delay(lead_ids[start:start + SCORE_BATCH])
     return len(lead_ids)
 
 

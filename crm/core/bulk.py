@@ -36,11 +36,11 @@ def insert_each(model, column: str, ids, *, returning: tuple[str, ...] = (), **v
         return cursor.fetchall() if returning else []
 
 
-def copy_insert(model, columns: list[str], rows, **constants) -> None:
-    """Insert `rows` (sequences of values for `columns`, attnames) into `model`'s table through COPY.
-    Only the columns that differ between rows travel through COPY, into a temporary table; one
-    INSERT … SELECT adds the columns that are the same for every row (`constants`, else the field's
-    default). The caller gives every row its primary key."""
+def copy_insert(model, columns: list[str], rows, **constants) -> list[int]:
+    """Insert `rows` (sequences of values for `columns`, attnames) into `model`'s table through COPY and
+    return their primary keys. Only the columns that differ between rows travel through COPY, into a
+    temporary table; one INSERT … SELECT adds the columns that are the same for every row (`constants`,
+    else the field's default) and the keys from the table's sequence."""
     quote = connection.ops.quote_name
     fields = {f.attname: f for f in model._meta.concrete_fields}
     json_at = [i for i, name in enumerate(columns) if isinstance(fields[name], models.JSONField)]
@@ -48,6 +48,8 @@ def copy_insert(model, columns: list[str], rows, **constants) -> None:
     copied = ", ".join(quote(fields[name].column) for name in columns)
     names, selects, params = [], [], []
     for name, field in fields.items():
+        if field.primary_key:
+            continue
         names.append(quote(field.column))
         if name in columns:
             selects.append(quote(field.column))
@@ -69,8 +71,10 @@ def copy_insert(model, columns: list[str], rows, **constants) -> None:
                         row[i] = Jsonb(row[i])
                 copy.write_row(row)
         cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(names)}) "
-                       f"SELECT {', '.join(selects)} FROM {temp}", params)
+                       f"SELECT {', '.join(selects)} FROM {temp} RETURNING {quote(model._meta.pk.column)}", params)
+        ids = [pk for (pk,) in cursor.fetchall()]
         cursor.execute(f"DROP TABLE {temp}")
+    return ids
 
 
 def int_array(ids) -> str:

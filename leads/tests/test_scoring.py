@@ -75,3 +75,42 @@ def test_a_real_worker_rescores_after_events(celery_worker, sales):
     activity_create(target=lead, actor=rep, kind=Activity.Kind.CALL, subject="Discovery call")
     fresh = wait_for(lambda: (lambda l: l if l.score == 25 else None)(Lead.objects.get(pk=lead.pk)))
     assert [line["label"] for line in fresh.score_breakdown] == ["Title is C-level", "Calls this month ×1"]
+
+
+def test_a_large_rescoring_is_split_into_batches_on_the_worker(celery_worker, sales):
+    from leads.tasks import SCORE_BATCH, lead_score_many_task
+
+    rep, _, _ = sales
+    rules()
+    leads = Lead.objects.bulk_create([Lead(last_name=f"Bulk{i}", title="CEO", owner=rep) for i in range(SCORE_BATCH + 20)])
+    lead_score_many_task.delay([lead.pk for lead in leads])
+    wait_for(lambda: Lead.objects.filter(score=20).count() == len(leads), timeout=60)
+
+
+@pytest.mark.django_db
+def test_batch_rescoring_gives_every_lead_the_score_it_gets_alone(sales, django_assert_max_num_queries):
+    from campaigns.models import Campaign, Touch
+    from leads.scoring import lead_scores_update
+
+    rep, _, _ = sales
+    rules()
+    ScoringRule.objects.create(name="Web forms", kind="engagement", engagement="web_form", points=7, order=4)
+    ScoringRule.objects.create(name="Tasks done", kind="engagement", engagement="task", within_days=7, points=3, order=5)
+    campaign = Campaign.objects.create(name="Webinar", owner=rep)
+    old = timezone.now() - timedelta(days=70)
+    quiet = LeadFactory(owner=rep, title="CEO", created_at=old)  # two periods of decay
+    busy = LeadFactory(owner=rep, title="Buyer", created_at=old)
+    for _ in range(2):
+        activity_create(target=busy, actor=rep, kind="call", subject="Call")
+    activity_create(target=busy, actor=rep, kind="task", subject="Done", status="done")
+    activity_create(target=busy, actor=rep, kind="task", subject="Open", status="open")
+    Touch.objects.create(campaign=campaign, lead=busy, channel="web_form")
+    touched = LeadFactory(owner=rep, created_at=old)
+    Touch.objects.create(campaign=campaign, lead=touched, channel="web_form", touched_at=old + timedelta(days=40))
+    leads = [quiet, busy, touched]
+    alone = {lead.pk: compute(Lead.objects.select_related("status", "source").get(pk=lead.pk)) for lead in leads}
+    assert len({score for score, _ in alone.values()}) == 3  # three different cases
+    with django_assert_max_num_queries(12):  # the same for 3 leads as for 500
+        assert lead_scores_update([lead.pk for lead in leads]) == 3
+    for lead in Lead.objects.filter(pk__in=alone):
+        assert (lead.score, lead.score_breakdown) == alone[lead.pk] and lead.score_updated_at is not None
