@@ -30,13 +30,13 @@ from import_export import resources, widgets
 from import_export.fields import Field
 from import_export.results import RowResult
 
-from crm.core.bulk import TEXT_ARRAY_PARAM, copy_insert, insert_each, int_array, text_array
+from crm.core.bulk import TEXT_ARRAY_PARAM, copy_insert, copy_update, insert_each, int_array, pk_in, text_array
 from crm.core.events import emit_many
 from crm.customization.fields import definitions, definitions_version, validate_values
 from crm.customization.models import PicklistValue
 from crm.customization.resources import CustomFieldsResourceMixin
 from leads.models import SOURCE_PICKLIST, STATUS_PICKLIST, ImportJob, Lead, LifecycleStage, LifecycleTransition
-from leads.services import _keys, normalize_email, normalize_phone
+from leads.services import normalize_email, normalize_phone
 
 logger = logging.getLogger(__name__)
 RT = "leads.lead"
@@ -345,7 +345,8 @@ class LeadImportResource(CustomFieldsResourceMixin, resources.ModelResource):
                 if stage == LifecycleStage.CONVERTED:
                     self._converted.add(pk)
         matched = set(self._by_email.values()) | set(self._by_phone.values())
-        self._editable = set(Lead.objects.visible_to(self.actor, "edit").filter(pk__in=matched).values_list("pk", flat=True))
+        self._editable = set(Lead.objects.visible_to(self.actor, "edit").filter(pk_in(Lead, matched))
+                             .values_list("pk", flat=True)) if matched else set()
         self._default_status = PicklistValue.objects.filter(picklist=STATUS_PICKLIST, is_default=True).first()
         self._import_source = PicklistValue.objects.filter(picklist=SOURCE_PICKLIST, value="import").first()
 
@@ -512,27 +513,38 @@ class LeadImportResource(CustomFieldsResourceMixin, resources.ModelResource):
         cache.set(progress_key(self.job.pk), len(self._emails), 3600)
 
     def _update(self, rows: list[tuple[int, int]], values: dict[str, list]) -> None:
-        """Write the file's columns onto the leads the rows matched (custom fields merged), then history."""
+        """Write the file's columns onto the leads the rows matched (custom fields merged, duplicate keys
+        recomputed; when two rows match one lead the later wins) with one UPDATE, then history."""
         if not rows:
             return
-        now = timezone.now()
-        leads = Lead.objects.in_bulk([pk for _i, pk in rows])
-        names = [name for name in IMPORT_FIELDS if name in values]
+        latest = dict((pk, i) for i, pk in rows)
+        keys = ("custom", "email", "phone", "mobile", "country")
+        stored = {pk: dict(zip(keys, rest)) for pk, *rest in
+                  Lead.objects.filter(pk_in(Lead, latest)).values_list("pk", *keys)}
+        model_columns = [Lead._meta.get_field(name) for name in IMPORT_FIELDS if name in values]
         custom_columns = [cf for cf in self.custom_fields if cf.key in values]
-        for i, pk in rows:
-            lead = leads[pk]
-            for name in names:
-                setattr(lead, name, values[name][i])
+        columns = ["id", *(f.attname for f in model_columns), "custom", "email_normalized", "phone_normalized"]
+        records = []
+        for pk, i in latest.items():
+            lead = stored[pk]
+            record = [pk]
+            for field in model_columns:
+                value = values[field.name][i]
+                record.append(value.pk if field.is_relation and value is not None else value)
+                if field.name in keys:
+                    lead[field.name] = value
+            custom = dict(lead["custom"] or {})
             for cf in custom_columns:
                 if values[cf.key][i] is None:
-                    lead.custom.pop(cf.name, None)
+                    custom.pop(cf.name, None)
                 else:
-                    lead.custom[cf.name] = values[cf.key][i]
-            lead.updated_at = now
-            _keys(lead)
-        written = names + ["custom", "email_normalized", "phone_normalized", "updated_at"]
-        Lead.objects.bulk_update(list(leads.values()), written, batch_size=1000)
-        self.updated = list(leads)
+                    custom[cf.name] = values[cf.key][i]
+            record += [custom, normalize_email(lead["email"]),
+                       normalize_phone(lead["phone"] or lead["mobile"], lead["country"])]
+            records.append(record)
+        now = timezone.now()
+        copy_update(Lead, columns, records, updated_at=now)
+        self.updated = list(latest)
         _history(self.updated, "~", self.actor, now)
 
 

@@ -296,3 +296,24 @@ def test_the_import_checks_again_what_changed_since_the_dry_run(client, rep):
     errors = " ".join(job.errors[0]["errors"])
     assert job.errors[0]["row"] == 2 and "Unknown value “Hot”" in errors and "seats" in errors.lower()
     assert list(Lead.objects.values_list("last_name", flat=True)) == ["Karimi"]
+
+
+@pytest.mark.django_db
+def test_updates_merge_custom_fields_recompute_keys_and_the_later_row_wins(client, rep):
+    lead = LeadFactory(owner=rep, email="aino@laine.fi", last_name="Laine", phone="", mobile="+358 50 999 8888",
+                       country="FI", custom={"seats": "5", "legacy": "keep"})
+    lead.phone_normalized = "+358509998888"
+    lead.save()
+    upload(client, "upd.csv", "Last name,Email,Seats,Phone\nLaine,aino@laine.fi,12,040 111 2222\n"
+                              "Laine-Korhonen,AINO@laine.fi,14,\n".encode())
+    job = ImportJob.objects.get()
+    map_and_preview(client, job, duplicates="update", mode="good_rows")
+    client.post(reverse("leads:import_run", args=[job.pk]))
+    job.refresh_from_db()
+    assert (job.status, job.updated_count, job.created_count) == ("done", 1, 0)
+    lead.refresh_from_db()
+    # The second row matched the same lead (email in any case) and wins; its phone cell is empty, so the
+    # stored mobile is the duplicate key again.
+    assert (lead.last_name, lead.phone, lead.custom) == ("Laine-Korhonen", "", {"seats": "14", "legacy": "keep"})
+    assert (lead.email_normalized, lead.phone_normalized, lead.country) == ("aino@laine.fi", "+358509998888", "FI")
+    assert lead.history.order_by("-history_date").first().last_name == "Laine-Korhonen"
