@@ -36,7 +36,7 @@ from crm.customization.fields import definitions, definitions_version, validate_
 from crm.customization.models import PicklistValue
 from crm.customization.resources import CustomFieldsResourceMixin
 from leads.models import SOURCE_PICKLIST, STATUS_PICKLIST, ImportJob, Lead, LifecycleStage, LifecycleTransition
-from leads.services import normalize_email, normalize_phone
+from leads.services import duplicate_keys, normalize_phone
 
 logger = logging.getLogger(__name__)
 RT = "leads.lead"
@@ -319,13 +319,13 @@ class LeadImportResource(CustomFieldsResourceMixin, resources.ModelResource):
             del self.fields[name]
         if prepared:
             self._emails, self._phones, self._phone_keys = prepared["emails"], prepared["phones"], prepared["phone_keys"]
-        else:  # each row's keys: its email, its phone and mobile (to match), the phone a new lead stores
-            self._emails = [normalize_email(v) for v in _column(dataset, "email")]
-            self._phones, self._phone_keys = [], []
-            for phone, mobile, country in zip(_column(dataset, "phone"), _column(dataset, "mobile"),
-                                              _column(dataset, "country")):
+        else:  # each row's keys: its email and phone as a new lead stores them, and phone and mobile to match
+            self._emails, self._phones, self._phone_keys = [], [], []
+            for email, phone, mobile, country in zip(*(_column(dataset, name) for name in ("email", "phone", "mobile", "country"))):
+                email_key, phone_key = duplicate_keys(email, phone, mobile, country)
+                self._emails.append(email_key)
+                self._phone_keys.append(phone_key)
                 self._phones.append(tuple(p for p in (normalize_phone(phone, country), normalize_phone(mobile, country)) if p))
-                self._phone_keys.append(normalize_phone(phone if phone.strip() else mobile, country))
         self._by_email: dict[str, int] = {}
         self._by_phone: dict[str, int] = {}
         self._converted: set[int] = set()
@@ -539,8 +539,7 @@ class LeadImportResource(CustomFieldsResourceMixin, resources.ModelResource):
                     custom.pop(cf.name, None)
                 else:
                     custom[cf.name] = values[cf.key][i]
-            record += [custom, normalize_email(lead["email"]),
-                       normalize_phone(lead["phone"] or lead["mobile"], lead["country"])]
+            record += [custom, *duplicate_keys(lead["email"], lead["phone"], lead["mobile"], lead["country"])]
             records.append(record)
         now = timezone.now()
         copy_update(Lead, columns, records, updated_at=now)

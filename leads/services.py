@@ -37,9 +37,13 @@ def _e164(value: str, country: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if phonenumbers.is_possible_number(number) else ""
 
 
+def duplicate_keys(email: str, phone: str, mobile: str, country: str) -> tuple[str, str]:
+    """The normalized email and phone a lead is matched on: its phone, or its mobile when it has none."""
+    return normalize_email(email), normalize_phone(phone if (phone or "").strip() else mobile, country)
+
+
 def _keys(lead: Lead) -> None:
-    lead.email_normalized = normalize_email(lead.email)
-    lead.phone_normalized = normalize_phone(lead.phone or lead.mobile, lead.country)
+    lead.email_normalized, lead.phone_normalized = duplicate_keys(lead.email, lead.phone, lead.mobile, lead.country)
 
 
 def _snapshot(lead: Lead) -> dict:

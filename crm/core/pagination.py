@@ -7,8 +7,8 @@ from django.utils.functional import cached_property
 class CappedPaginator(Paginator):
     """Counts at most LIST_COUNT_LIMIT rows. Counting every visible row of a broad list (a manager's
     50,000 leads, a search that matches a tenth of the table) costs more than showing the page; past
-    the limit the list says "more than 10,000", as Salesforce's list views do, and pages stop there
-    (filters narrow it down)."""
+    the limit the list says "more than 10,000", as Salesforce's list views do (filters narrow it down).
+    Lists of leads show their pages with ListPage and ask for this count afterwards."""
 
     @cached_property
     def _counted(self) -> int:

@@ -135,7 +135,7 @@ def test_detail_query_budget_does_not_grow_with_the_timeline(client, sales, djan
 
 
 def test_very_long_lists_are_counted_only_up_to_the_limit(client, sales, settings):
-    rep, _, _ = sales
+    rep, other, _ = sales
     settings.LIST_COUNT_LIMIT = 3
     for i in range(5):
         LeadFactory(owner=rep, last_name=f"Many{i}")
@@ -148,6 +148,8 @@ def test_very_long_lists_are_counted_only_up_to_the_limit(client, sales, setting
     assert 'hx-get="/leads/?q=Many4&amp;count=1"' in narrowed
     narrowed = client.get(reverse("leads:list"), {"q": "Many4", "count": "1"}).content.decode()
     assert "1 lead<" in narrowed and "More than" not in narrowed
+    client.force_login(other)  # the count is of what the user may see
+    assert "0 leads<" in client.get(reverse("leads:list"), {"count": "1"}).content.decode()
 
 
 def test_pages_are_shown_without_counting_the_list(client, sales, settings, django_assert_max_num_queries):
