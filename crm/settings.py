@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After AuthenticationMiddleware (it needs request.user); WhiteNoise, above, serves static files first.
+    "crm.core.middleware.NoStoreForSignedInMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "crm.access.middleware.SessionIdleTimeoutMiddleware",
@@ -154,10 +156,14 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
-# django-axes: lock an account after repeated failures (per username, and per IP).
+# django-axes: lock an account after repeated failures. Per username only: locking an IP would lock
+# out everyone behind one office NAT after five typos; failures per address are limited by
+# LOGIN_FAILURE_RATE_LIMIT below instead.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes warns when it does not also lock addresses; LoginView limits failures per address itself.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "crm.access.auth.lockout_response"
@@ -166,7 +172,13 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # for requests that arrive from TRUSTED_PROXIES.
 AXES_CLIENT_IP_CALLABLE = "crm.core.middleware.client_ip"
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Failed sign-ins per address and window; successful ones never count, so a whole office behind one
+# address signs in at nine, while one address spraying passwords over many accounts is stopped.
+LOGIN_FAILURE_RATE_LIMIT = env("LOGIN_FAILURE_RATE_LIMIT", default="100/10m")
+# Wrong two-factor codes per address at the sign-in code step, and attempts per user on the
+# two-factor settings page.
 LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", default="20/10m")
+# Two-factor codes per user at the sign-in code step, right or wrong.
 LOGIN_VERIFY_RATE_LIMIT = env("LOGIN_VERIFY_RATE_LIMIT", default="10/10m")
 
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="CRM")

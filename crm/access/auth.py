@@ -1,4 +1,4 @@
-"""Sign-in plumbing: lockout page, login history, per-IP rate limit, and the
+"""Sign-in plumbing: lockout page, login history, and the
 second sign-in step for users with two-factor authentication."""
 import time
 
@@ -12,7 +12,7 @@ from crm.core.middleware import client_ip
 
 
 def lockout_response(request, *args, **kwargs):
-    """django-axes calls this when an account or IP is locked out."""
+    """django-axes calls this when an account is locked out (per username: AXES_LOCKOUT_PARAMETERS)."""
     return render(request, "registration/locked_out.html",
                   {"minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)}, status=429)
 

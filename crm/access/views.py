@@ -14,21 +14,29 @@ from crm.access.forms import LoginForm, OTPCodeForm, PreferencesForm, TwoFactorD
 from crm.core import ratelimit
 from crm.core.middleware import client_ip
 
-# Codes per user at the second sign-in step, on top of the per-IP LOGIN_RATE_LIMIT: a 6-digit
-# code must not be guessable from many addresses at once.
-LOGIN_VERIFY_USER_RATE = getattr(settings, "LOGIN_VERIFY_RATE_LIMIT", "10/10m")
+
+def _login_failures_key(request) -> str:
+    return f"login_failures:{client_ip(request)}"
 
 
 class LoginView(auth_views.LoginView):
+    """Only failures are limited, so a whole office behind one address can sign in at nine: per
+    account by django-axes (AXES_FAILURE_LIMIT), per address here (LOGIN_FAILURE_RATE_LIMIT),
+    which stops one address from trying a few passwords on each of many accounts."""
+
     form_class = LoginForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        if not ratelimit.hit(f"login:{client_ip(request)}", settings.LOGIN_RATE_LIMIT):
+        if ratelimit.exceeded(_login_failures_key(request), settings.LOGIN_FAILURE_RATE_LIMIT):
             return render(request, "registration/login.html",
                           {"form": self.get_form(), "rate_limited": True}, status=429)
         return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        ratelimit.hit(_login_failures_key(self.request), settings.LOGIN_FAILURE_RATE_LIMIT)
+        return super().form_invalid(form)
 
     def form_valid(self, form):
         user = form.get_user()
@@ -50,15 +58,20 @@ def login_verify(request):
         if expired:
             messages.info(request, _("Signing in took too long. Please enter your email and password again."))
         return redirect("login")
-    if request.method == "POST" and not (
-            ratelimit.hit(f"login_verify:{client_ip(request)}", settings.LOGIN_RATE_LIMIT)
-            and ratelimit.hit(f"login_verify:user:{user.pk}", LOGIN_VERIFY_USER_RATE)):
+    # Per address only wrong codes count (LOGIN_RATE_LIMIT), so colleagues behind one address who
+    # enter their codes right are never refused; per user every attempt counts
+    # (LOGIN_VERIFY_RATE_LIMIT): a 6-digit code must not be guessable from many addresses at once.
+    ip_failures_key = f"login_verify:{client_ip(request)}"
+    if request.method == "POST" and (
+            ratelimit.exceeded(ip_failures_key, settings.LOGIN_RATE_LIMIT)
+            or not ratelimit.hit(f"login_verify:user:{user.pk}", settings.LOGIN_VERIFY_RATE_LIMIT)):
         return render(request, "access/login_verify.html",
                       {"form": OTPCodeForm(device=device), "rate_limited": True}, status=429)
     form = OTPCodeForm(request.POST or None, device=device)
     if request.method == "POST":
         if form.is_valid():
             return redirect(auth.two_factor_login_complete(request, user=user, device=form.device))
+        ratelimit.hit(ip_failures_key, settings.LOGIN_RATE_LIMIT)
         auth.two_factor_login_failed(request, user=user)
     return render(request, "access/login_verify.html", {"form": form})
 

@@ -9,6 +9,7 @@ from crm.activities.forms import ActivityForm
 from crm.activities.models import Activity
 from crm.activities.selectors import timeline_for
 from crm.activities.services import activity_complete, activity_create
+from crm.core.urls_safe import safe_next
 
 
 def _target(user, ct_id: int, obj_id: int, action: str = "view"):
@@ -48,7 +49,7 @@ def _task_for(user, pk: int) -> Activity:
 def complete(request, pk: int):
     task = _task_for(request.user, pk)
     activity_complete(activity=task, actor=request.user)
-    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/") and not str(request.POST.get("next")).startswith("//") else "home")
+    return redirect(safe_next(request, "home"))
 
 
 @login_required

@@ -2,6 +2,7 @@
 import ipaddress
 
 from django.conf import settings
+from django.utils.cache import patch_cache_control
 
 
 def _trusted(addr: str) -> bool:
@@ -43,3 +44,20 @@ class TrustedProxyMiddleware:
 
 def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
+
+
+class NoStoreForSignedInMiddleware:
+    """Pages for a signed-in user carry `Cache-Control: no-store, private`: on a shared computer the
+    back button after signing out must not show records from the browser's cache. A response that
+    chose its own Cache-Control keeps it; static files never get here (WhiteNoise answers them
+    earlier in MIDDLEWARE), so they stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, no_store=True, private=True)
+        return response

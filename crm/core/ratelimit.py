@@ -24,3 +24,10 @@ def hit(key: str, rate: str) -> bool:
     except ValueError:  # expired between add and incr
         cache.add(bucket, 1, timeout=window)
         return True
+
+
+def exceeded(key: str, rate: str) -> bool:
+    """Whether `key` has already used up `rate`, without counting a hit: for limits
+    that count only failures, checked before an attempt and hit() after one fails."""
+    limit, _window = parse_rate(rate)
+    return (cache.get(f"rl:{key}") or 0) >= limit

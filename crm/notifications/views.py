@@ -2,9 +2,9 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from crm.core.urls_safe import safe_next
 from crm.notifications.models import Notification
 from crm.notifications.services import notifications_mark_read
 
@@ -27,10 +27,7 @@ def mark_read(request, pk):
     notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
     notifications_mark_read(user=request.user, ids=[notification.pk])
     # Only our own relative URLs: a notification must never become an open redirect.
-    if notification.url and url_has_allowed_host_and_scheme(notification.url, allowed_hosts=None) \
-            and notification.url.startswith("/") and not notification.url.startswith("//"):
-        return redirect(notification.url)
-    return redirect("notifications:list")
+    return redirect(safe_next(request, "notifications:list", url=notification.url or ""))
 
 
 @login_required

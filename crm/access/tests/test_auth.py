@@ -63,8 +63,8 @@ def test_account_locks_after_repeated_failures_and_the_lockout_is_logged(client)
     assert AuditLog.objects.filter(action=AuditLog.Action.LOCKOUT).exists()
 
 
-def test_sign_in_posts_are_rate_limited_per_ip(client, settings):
-    settings.LOGIN_RATE_LIMIT = "3/10m"
+def test_failed_sign_ins_are_rate_limited_per_ip(client, settings):
+    settings.LOGIN_FAILURE_RATE_LIMIT = "3/10m"
     for _ in range(3):
         sign_in(client, f"nobody{_}@x.test", "x", REMOTE_ADDR="10.9.9.9")
 
