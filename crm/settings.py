@@ -188,6 +188,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fa", _("Persian")), ("fi", _("Finnish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", default="UTC")
+# The organisation's currency: amounts without one of their own, and totals across currencies.
+CORPORATE_CURRENCY = env("CORPORATE_CURRENCY", default="EUR")
 USE_I18N = True
 USE_TZ = True
 

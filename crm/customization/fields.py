@@ -179,7 +179,7 @@ def display(cf: CustomField, raw, *, users: dict | None = None) -> str:
     if t == FieldType.CURRENCY:
         return formatting.format_money(value)
     if t == FieldType.PERCENT:
-        return f"{formatting.format_number(value)} %"
+        return formatting.format_percent(value)
     if t == FieldType.MULTI_PICKLIST:
         return ", ".join(value)
     if t == FieldType.USER:

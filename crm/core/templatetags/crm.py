@@ -1,4 +1,5 @@
-"""Template helpers: dates, numbers and money in the reader's format, and URLs."""
+"""Template helpers: dates, numbers, money and percentages in the reader's format, left-to-right
+isolation for phones, e-mails, URLs, codes and amounts, and URLs."""
 from django import template
 from django.urls import NoReverseMatch, reverse
 
@@ -19,12 +20,25 @@ def crm_datetime(value, user=None):
 
 @register.filter
 def number(value, decimals=None):
-    return formatting.format_number(value, decimals)
+    return formatting.format_number(value, None if decimals in (None, "") else int(decimals))
 
 
 @register.filter
 def money(value, currency=""):
-    return formatting.format_money(value, currency)
+    """The amount isolated left to right, so Persian text around it cannot reorder it."""
+    return formatting.ltr(formatting.format_money(value, currency or ""))
+
+
+@register.filter
+def percent(value, decimals=None):
+    """`value` in percent units: {{ 25|percent }} is "25%" (en), "25 %" (fi), "۲۵٪" (fa)."""
+    return formatting.format_percent(value, None if decimals in (None, "") else int(decimals))
+
+
+@register.filter
+def ltr(value):
+    """Any value (phone, e-mail, URL, code) isolated left to right; "" stays "" so |default still works."""
+    return formatting.ltr(value)
 
 
 @register.filter
@@ -53,3 +67,10 @@ def record_url(record) -> str:
         return record.get_absolute_url()
     except (NoReverseMatch, AttributeError):
         return ""
+
+
+@register.filter
+def format_count(text, count):
+    """A count sentence such as ngettext_lazy("%(n)s lead", "%(n)s leads", "count"): the plural is chosen by
+    the number, the number shown in the reader's format."""
+    return text % {"count": count, "n": formatting.format_number(count)}

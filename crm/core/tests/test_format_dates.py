@@ -32,6 +32,6 @@ def test_gregorian_format_preference():
         assert formatting.format_date(date(2026, 3, 21), user) == "21.03.2026"
 
 
-def test_money_groups_and_appends_currency():
+def test_money_is_written_in_the_locales_form():
     with translation.override("en"):
-        assert formatting.format_money(1234567.5, "EUR") == "1,234,567.50 EUR"
+        assert formatting.format_money(1234567.5, "EUR") == "€1,234,567.50"
