@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "crm.customization",
     "crm.activities",
     "crm.notifications",
+    "crm.lists",
     # the domain apps
     "leads",
     "accounts",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("settings/customization/", include("crm.customization.urls")),
     path("activities/", include("crm.activities.urls")),
     path("notifications/", include("crm.notifications.urls")),
+    path("lists/", include("crm.lists.urls")),
     path("leads/", include("leads.urls")),
     path("accounts/", include("accounts.urls")),
     path("opportunities/", include("opportunities.urls")),

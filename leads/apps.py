@@ -10,11 +10,16 @@ class Config(AppConfig):
         from crm.core import records
 
         from .models import Lead
+        from .records import LIST
 
         records.register(
             Lead,
+            slug="leads",
             list_url_name="leads:list",
             detail_url_name="leads:detail",
+            create_url_name="leads:create",
+            list=LIST,
+            history_exclude=frozenset({"score_breakdown", "score_updated_at", "email_normalized", "phone_normalized"}),
             icon="person-plus",
             search_fields=("first_name", "last_name", "company", "email"),
             fields=(

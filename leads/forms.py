@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.customization.fields import CustomFieldsFormMixin
-from leads.models import SOURCE_PICKLIST, STATUS_PICKLIST, Lead, LifecycleStage, SavedView
+from leads.models import SOURCE_PICKLIST, STATUS_PICKLIST, Lead, LifecycleStage
 from crm.customization.models import PicklistValue
 
 SECTIONS = [
@@ -111,9 +111,3 @@ class ConvertForm(forms.Form):
                     "No sales pipeline with open stages is set up. Ask an administrator to add one, or convert "
                     "without an opportunity."))
         return data
-
-
-class SavedViewForm(forms.ModelForm):
-    class Meta:
-        model = SavedView
-        fields = ["name", "shared"]

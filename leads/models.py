@@ -397,22 +397,3 @@ class AssignmentRule(models.Model):
 
     def country_list(self) -> list[str]:
         return [c.strip().upper() for c in self.countries.split(",") if c.strip()]
-
-
-class SavedView(models.Model):
-    """A named list query (filters, search, sort), personal or shared with everyone."""
-
-    record_type = models.CharField(max_length=100, default="leads.lead")
-    name = models.CharField(_("name"), max_length=100)
-    query = models.CharField(_("query"), max_length=2000, blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    shared = models.BooleanField(_("shared with everyone"), default=False)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["name", "id"]
-        verbose_name = _("saved view")
-        verbose_name_plural = _("saved views")
-
-    def __str__(self) -> str:
-        return self.name

@@ -1,15 +1,13 @@
 from django.urls import path
 
+from crm.lists.views import record_list
 from leads import views, views_capture, views_setup
 
 app_name = "leads"
 urlpatterns = [
-    path("", views.lead_list_view, name="list"),
+    path("", record_list, {"record_type": "leads.lead"}, name="list"),
     path("new/", views.lead_create, name="create"),
     path("duplicates/", views.duplicate_check, name="duplicate_check"),
-    path("bulk/", views.lead_bulk, name="bulk"),
-    path("views/save/", views.saved_view_save, name="view_save"),
-    path("views/<int:pk>/delete/", views.saved_view_delete, name="view_delete"),
     path("<int:pk>/", views.lead_detail, name="detail"),
     path("<int:pk>/edit/", views.lead_edit, name="edit"),
     path("<int:pk>/delete/", views.lead_delete, name="delete"),

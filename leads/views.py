@@ -1,45 +1,27 @@
-"""Lead pages: list (filters, saved views, bulk actions, export), detail (tabs,
-inline edit, lifecycle, qualification, score), create and edit with duplicate
-warnings, conversion and merge."""
+"""Lead pages: detail (tabs, inline edit, lifecycle, qualification, score), create
+and edit with duplicate warnings, conversion and merge. The list is the shared
+list engine's (crm.lists), configured in leads/records.py."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from crm.access.fls import hidden_fields, readonly_fields, visible
-from crm.access.models import AuditLog, User
-from crm.access.services import audit
+from crm.access.fls import hidden_fields, readonly_fields
 from crm.core import display
-from crm.core.export import export_response
 from crm.core.history import field_history
-from crm.core.middleware import client_ip
 from crm.core.services import recent_view_touch
 from crm.customization.fields import definitions
-from crm.customization.models import PicklistValue
-from crm.core.pagination import CappedPaginator, ListPage
 from leads import duplicates, services
 from leads.conversion import MERGE_FIELDS, ConversionRefused, lead_convert, lead_merge
-from leads.filters import LeadFilter
-from leads.forms import SECTIONS, ConvertForm, LeadCreateForm, LeadForm, QualificationForm, SavedViewForm, StageForm
-from leads.models import STATUS_PICKLIST, Lead, LifecycleStage, SavedView
+from leads.forms import SECTIONS, ConvertForm, LeadCreateForm, LeadForm, QualificationForm, StageForm
+from leads.models import Lead, LifecycleStage
 from leads.qualification import progress
-from leads.selectors import lead_list, with_related
 
 RT = "leads.lead"
-LIST_COLUMNS = ["last_name", "first_name", "company", "email", "status", "lifecycle_stage", "score", "owner", "created_at"]
-EXPORT_FIELDS = [n for _, names in SECTIONS for n in names] + ["lifecycle_stage", "score", "created_at"]
-# Built-in views everyone has; saved views add to them.
-BUILTIN_VIEWS = [
-    ("my-open", gettext_lazy("My open leads"), "mine=1&open=1"),
-    ("hot-week", gettext_lazy("Hot leads this week"), "rating=hot&created_within=week"),
-    ("unassigned", gettext_lazy("Unassigned"), "unassigned=1"),
-]
 # Fields the detail page edits in place.
 INLINE_FIELDS = ["status", "rating", "owner", "title", "email", "phone", "mobile", "company"]
 
@@ -47,127 +29,6 @@ INLINE_FIELDS = ["status", "rating", "owner", "title", "email", "phone", "mobile
 def _require(user, action):
     if not user.can(RT, action):
         raise Http404
-
-
-def _saved_views(user):
-    return SavedView.objects.filter(record_type=RT).filter(Q(owner=user) | Q(shared=True)).select_related("owner")
-
-
-@login_required
-def lead_list_view(request):
-    _require(request.user, "view")
-    qs = lead_list(user=request.user, query=request.GET.get("q", ""), sort=request.GET.get("sort", "-created"))
-    filterset = LeadFilter(request.GET or None, queryset=qs, request=request)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else qs
-    custom_columns = [cf.key for cf in definitions(RT) if cf.show_in_list]
-    columns = visible(request.user, RT, LIST_COLUMNS + custom_columns)
-    if request.GET.get("export") in ("csv", "xlsx"):
-        _require(request.user, "export")
-        fields = visible(request.user, RT, EXPORT_FIELDS + [cf.key for cf in definitions(RT)])
-        leads = qs.select_related("owner", "status", "source").iterator(chunk_size=2000)
-        rows = ([display.field_value(lead, f) for f in fields] for lead in leads)
-        response = export_response(request.GET["export"], "leads", [display.field_label(Lead, f) for f in fields], rows)
-        audit(actor=request.user, action=AuditLog.Action.EXPORT, target_type=RT, ip=client_ip(request),
-              data={"format": request.GET["export"], "query": request.GET.urlencode()})
-        return response
-    if request.GET.get("count"):  # the count line, asked for by the page once it is shown
-        return render(request, "leads/lead_list.html#count", {"paginator": CappedPaginator(qs, 50)})
-    # The page loads only what its columns show: a lead has some sixty columns.
-    concrete = {f.name for f in Lead._meta.concrete_fields}
-    shown = {"id", "first_name", "last_name", "owner", "status", "source", "lifecycle_stage", "custom"}
-    page = ListPage(qs.only(*shown | (set(columns) & concrete)), request.GET.get("page"))
-    rows = [(lead, [display.field_value(lead, c) for c in columns]) for lead in with_related(page.object_list)]
-    current = request.GET.copy()
-    for key in ("page", "export", "partial", "count"):
-        current.pop(key, None)
-    ctx = {"filter": filterset, "page": page, "rows": rows,
-           "headers": [(c, display.field_label(Lead, c)) for c in columns], "q": request.GET.get("q", ""),
-           "sort": request.GET.get("sort", "-created"), "builtin_views": BUILTIN_VIEWS,
-           "saved_views": _saved_views(request.user), "current_query": current.urlencode(),
-           "can_edit": request.user.can(RT, "edit"), "can_delete": request.user.can(RT, "delete"),
-           "can_import": request.user.can(RT, "import"), "can_export": request.user.can(RT, "export"),
-           "statuses": PicklistValue.objects.filter(picklist=STATUS_PICKLIST, is_active=True),
-           "users": User.objects.choices(),
-           "campaigns": _campaigns(request.user), "view_form": SavedViewForm()}
-    template = "leads/lead_list.html#results" if request.htmx and not request.htmx.boosted else "leads/lead_list.html"
-    return render(request, template, ctx)
-
-
-def _campaigns(user):
-    from campaigns.models import Campaign
-
-    return Campaign.objects.visible_to(user).exclude(status__in=["completed", "aborted"]).order_by("name")
-
-
-@login_required
-@require_POST
-def saved_view_save(request):
-    _require(request.user, "view")
-    form = SavedViewForm(request.POST, instance=SavedView(owner=request.user, record_type=RT))
-    if form.is_valid():
-        form.instance.query = request.POST.get("query", "")[:2000]
-        form.save()
-        messages.success(request, _("View “%(name)s” saved.") % {"name": form.instance.name})
-        return redirect(reverse("leads:list") + "?" + form.instance.query)
-    messages.error(request, _("Give the view a name."))
-    return redirect("leads:list")
-
-
-@login_required
-@require_POST
-def saved_view_delete(request, pk):
-    view = get_object_or_404(SavedView, pk=pk, owner=request.user)
-    view.delete()
-    messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})
-    return redirect("leads:list")
-
-
-@login_required
-@require_POST
-def lead_bulk(request):
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
-    action = request.POST.get("action")
-    back = request.POST.get("next") or ""
-    back = back if back.startswith("/leads/") else "/leads/"
-    if not ids:
-        messages.warning(request, _("Select at least one lead."))
-        return redirect(back)
-    if action == "assign":
-        _require(request.user, "edit")
-        owner = User.objects.filter(pk=request.POST.get("owner") or 0, is_active=True).first()
-        if owner is None:
-            messages.error(request, _("Choose the user to assign to."))
-            return redirect(back)
-        count = services.leads_bulk_update(actor=request.user, ids=ids, owner=owner)
-        messages.success(request, _("%(count)s leads assigned to %(user)s.") % {"count": count, "user": owner})
-    elif action == "status":
-        _require(request.user, "edit")
-        status = PicklistValue.objects.filter(picklist=STATUS_PICKLIST, pk=request.POST.get("status") or 0).first()
-        if status is None:
-            messages.error(request, _("Choose the new status."))
-            return redirect(back)
-        count = services.leads_bulk_update(actor=request.user, ids=ids, status=status)
-        messages.success(request, _("%(count)s leads changed to %(status)s.") % {"count": count, "status": status})
-    elif action == "campaign":
-        _require(request.user, "edit")
-        campaign = _campaigns(request.user).filter(pk=request.POST.get("campaign") or 0).first()
-        if campaign is None:
-            messages.error(request, _("Choose the campaign."))
-            return redirect(back)
-        count = services.leads_bulk_add_to_campaign(actor=request.user, ids=ids, campaign=campaign)
-        messages.success(request, _("%(count)s leads added to %(campaign)s.") % {"count": count, "campaign": campaign})
-    elif action == "delete":
-        _require(request.user, "delete")
-        count = services.leads_bulk_delete(actor=request.user, ids=ids)
-        messages.success(request, _("%(count)s leads deleted.") % {"count": count})
-    else:
-        messages.error(request, _("Choose an action."))
-        return redirect(back)
-    skipped = len(ids) - count
-    if skipped > 0:
-        messages.info(request, _("%(count)s selected leads were left unchanged (no change needed, converted or not yours to change).")
-                      % {"count": skipped})
-    return redirect(back)
 
 
 def _lead_for(request, pk, action="view"):

@@ -10,8 +10,9 @@ class Config(AppConfig):
         from crm.core import records
 
         from .models import Opportunity
+        from .records import LIST
 
-        records.register(Opportunity, list_url_name="opportunities:list", detail_url_name="opportunities:detail",
+        records.register(Opportunity, slug="opportunities", list=LIST, list_url_name="opportunities:list", detail_url_name="opportunities:detail",
                          icon="graph-up-arrow", search_fields=("name",),
                          fields=("name", "account", "pipeline", "stage", "amount", "currency", "probability",
                                  "close_date", "owner"), nav_order=40)

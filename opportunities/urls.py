@@ -1,9 +1,10 @@
 from django.urls import path
 
+from crm.lists.views import record_list
 from opportunities import views
 
 app_name = "opportunities"
 urlpatterns = [
-    path("", views.opportunity_list_view, name="list"),
+    path("", record_list, {"record_type": "opportunities.opportunity"}, name="list"),
     path("<int:pk>/", views.opportunity_detail, name="detail"),
 ]

@@ -123,7 +123,7 @@ def test_hidden_fields_leave_the_list_and_the_detail_and_custom_columns_join(cli
     client.force_login(rep)
 
     response = client.get(reverse("accounts:list"))
-    names = [h["name"] for h in response.context["headers"]]
+    names = [h.name for h in response.context["headers"]]
     assert "phone" not in names and "cf_region" in names
     assert "Nordics" in response.content.decode() and "+358 40 999 888" not in response.content.decode()
 

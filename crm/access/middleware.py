@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.core.formatting import current_user
+from crm.core.request_memo import request_scope
 
 LAST_SEEN_KEY = "_crm_last_seen"
 
@@ -53,7 +54,8 @@ class UserPreferencesMiddleware:
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 timezone.deactivate()
         try:
-            return self.get_response(request)
+            with request_scope():
+                return self.get_response(request)
         finally:
             timezone.deactivate()
             current_user.reset(token)

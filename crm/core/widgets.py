@@ -30,3 +30,35 @@ class FastSelect(forms.Select):
 def _option(value, label, selected: set[str]) -> str:
     value = "" if value is None else str(value)
     return f'<option value="{escape(value)}"{" selected" if value in selected else ""}>{escape(label)}</option>'
+
+
+class LookupSelect(forms.Select):
+    """A <select> for one record of a type that may hold hundreds of thousands: it renders only the chosen
+    record (read through the field's queryset, so through visibility) and Tom Select fetches the rest as
+    the user types, from `data-lookup` (the list engine's lookup endpoint of the related type)."""
+
+    def __init__(self, attrs=None, lookup_url: str = ""):
+        super().__init__(attrs)
+        self.lookup_url = lookup_url
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        queryset = getattr(self.choices, "queryset", None)
+        url = self.lookup_url
+        if not url and queryset is not None:
+            from django.urls import reverse
+
+            from crm.core import records
+
+            try:
+                url = reverse("lists:lookup", args=[records.for_model(queryset.model).slug])
+            except KeyError:
+                url = ""
+        parts = [f'<select name="{escape(name)}"{flatatt(attrs)} data-tom-select data-lookup="{escape(url)}">',
+                 '<option value="">---------</option>']
+        values = [v for v in self.format_value(value) if v not in ("", None)]
+        if values and queryset is not None:
+            for obj in queryset.filter(pk__in=[v for v in values if str(v).isdigit()])[:1]:
+                parts.append(f'<option value="{obj.pk}" selected>{escape(str(obj))}</option>')
+        parts.append("</select>")
+        return mark_safe("".join(parts))

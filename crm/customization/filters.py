@@ -84,7 +84,10 @@ class CustomFieldsFilterSetMixin:
         super().__init__(*args, **kwargs)
         model = self._meta.model
         record_type = self.record_type or f"{model._meta.app_label}.{model._meta.model_name}"
+        hidden = getattr(self, "hidden_fields", ())
         for name, flt in custom_filters(record_type).items():
+            if name.rsplit("_", 1)[0] in hidden or name in hidden:  # cf_x, or its cf_x_min / cf_x_after pair
+                continue
             flt.model = model
             flt.parent = self
             self.filters[name] = flt
