@@ -187,8 +187,8 @@ def _access() -> dict:
     # Marketing reads every lead that came from a campaign or a web form.
     SharingRule.objects.get_or_create(
         name="Hot leads for marketing",
-        defaults=dict(record_type="leads.lead", kind=SharingRule.Kind.CRITERIA, criteria_field="rating",
-                      criteria_operator=SharingRule.Operator.EQUALS, criteria_value="hot",
+        defaults=dict(record_type="leads.lead", kind=SharingRule.Kind.CRITERIA,
+                      criteria={"all": [{"field": "rating", "op": "equals", "value": "hot"}]},
                       target_kind=SharingRule.Target.ROLE, target_role=roles["marketing"],
                       access_level=SharingRule.Level.READ),
     )
@@ -262,10 +262,14 @@ def _lead_rules(users) -> None:
             "framework": Framework.CHAMP, "criteria": default_criteria(Framework.CHAMP)})
     if not ScoringRule.objects.exists():
         for order, (name, kind, extra, points) in enumerate([
-            ("Title is C-level", "fit", {"field": "title", "operator": "contains", "value": "CEO, CTO, CFO, Chief"}, 20),
-            ("Company over 100 employees", "fit", {"field": "employees", "operator": "gte", "value": "100"}, 10),
-            ("Budget confirmed", "fit", {"field": "budget_confirmed", "operator": "eq", "value": "true"}, 15),
-            ("Technology industry", "fit", {"field": "industry", "operator": "eq", "value": "technology"}, 5),
+            ("Title is C-level", "fit", {"conditions": {"any": [
+                {"field": "title", "op": "contains", "value": word} for word in ("CEO", "CTO", "CFO", "Chief")]}}, 20),
+            ("Company over 100 employees", "fit", {"conditions": {"all": [
+                {"field": "employees", "op": "gte", "value": "100"}]}}, 10),
+            ("Budget confirmed", "fit", {"conditions": {"all": [
+                {"field": "budget_confirmed", "op": "equals", "value": "true"}]}}, 15),
+            ("Technology industry", "fit", {"conditions": {"all": [
+                {"field": "industry", "op": "equals", "value": "technology"}]}}, 5),
             ("Calls this month", "engagement", {"engagement": "call", "within_days": 30, "max_points": 15}, 5),
             ("Meetings this quarter", "engagement", {"engagement": "meeting", "within_days": 90, "max_points": 20}, 10),
             ("Web form submissions", "engagement", {"engagement": "web_form", "max_points": 20}, 10),

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from leads.models import AssignmentRule, Lead
-from leads.rules import conditions_match
+from crm.core import conditions
 
 
 def _team_members(team) -> list:
@@ -31,10 +31,12 @@ def _next_member(rule: AssignmentRule):
 
 def rule_for(lead: Lead, rules=None) -> AssignmentRule | None:
     rules = rules if rules is not None else AssignmentRule.objects.filter(is_active=True).select_related("user", "team")
+    fields = None
     for rule in rules:
         if rule.target == AssignmentRule.Target.TERRITORY and (lead.country or "").upper() not in rule.country_list():
             continue
-        if conditions_match(lead, rule.conditions):
+        fields = fields if fields is not None else conditions.fields_for("leads.lead")
+        if conditions.evaluate(rule.conditions, lead, fields=fields):
             return rule
     return None
 

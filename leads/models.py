@@ -315,18 +315,6 @@ class QualificationPolicy(models.Model):
         return str(self.team) if self.team_id else str(_("Everyone"))
 
 
-class Operator(models.TextChoices):
-    EQUALS = "eq", _("equals")
-    NOT_EQUALS = "ne", _("does not equal")
-    CONTAINS = "contains", _("contains any of")
-    IN = "in", _("is one of")
-    GT = "gt", _("greater than")
-    GTE = "gte", _("at least")
-    LT = "lt", _("less than")
-    IS_SET = "set", _("is filled in")
-    IS_EMPTY = "empty", _("is empty")
-
-
 class ScoringRule(models.Model):
     class Kind(models.TextChoices):
         FIT = "fit", _("Fit: a field matches")
@@ -343,10 +331,8 @@ class ScoringRule(models.Model):
 
     name = models.CharField(_("label"), max_length=150, help_text=_("Shown in the score explanation."))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.FIT)
-    field = models.CharField(_("field"), max_length=100, blank=True)
-    operator = models.CharField(_("condition"), max_length=10, choices=Operator.choices, blank=True)
-    value = models.CharField(_("value"), max_length=255, blank=True,
-                             help_text=_("For “contains any of” and “is one of”, separate values with commas."))
+    # Fit rules: a condition of crm.core.conditions the lead must meet ({"all": [{"field", "op", "value"}]}).
+    conditions = models.JSONField(_("criteria"), default=dict, blank=True)
     engagement = models.CharField(_("counts"), max_length=20, choices=Engagement.choices, blank=True)
     within_days = models.PositiveIntegerField(_("within days"), null=True, blank=True,
                                               help_text=_("Engagement: only the last N days. Decay: the length of one period."))
@@ -363,6 +349,12 @@ class ScoringRule(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def criteria_text(self) -> str:
+        from crm.core.conditions import describe
+
+        return describe(self.conditions, "leads.lead")
+
 
 class AssignmentRule(models.Model):
     class Target(models.TextChoices):
@@ -373,8 +365,8 @@ class AssignmentRule(models.Model):
     name = models.CharField(_("name"), max_length=150)
     order = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
-    # [{"field": "industry", "op": "eq", "value": "technology"}, ...], all must match; empty matches every lead.
-    conditions = models.JSONField(_("criteria"), default=list, blank=True)
+    # A condition of crm.core.conditions; empty matches every lead.
+    conditions = models.JSONField(_("criteria"), default=dict, blank=True)
     target = models.CharField(_("assign to"), max_length=20, choices=Target.choices, default=Target.USER)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True,
                              on_delete=models.CASCADE, related_name="+")
@@ -394,6 +386,12 @@ class AssignmentRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def criteria_text(self) -> str:
+        from crm.core.conditions import describe
+
+        return describe(self.conditions, "leads.lead")
 
     def country_list(self) -> list[str]:
         return [c.strip().upper() for c in self.countries.split(",") if c.strip()]

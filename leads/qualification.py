@@ -13,6 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from leads.models import Framework, Lead, QualificationPolicy
 
 
+def _filled(*names: str) -> dict:
+    return {"all": [{"field": n, "op": "is_not_empty"} for n in names]}
+
+
 @dataclass(frozen=True)
 class Criterion:
     key: str
@@ -21,18 +25,24 @@ class Criterion:
     hint: str
 
     def met(self, lead: Lead) -> bool:
-        return MET[self.key](lead)
+        from crm.core import conditions
+
+        return conditions.evaluate(MET[self.key], lead, fields=conditions.fields_for("leads.lead", self.fields))
 
 
+# What meeting each criterion takes, in the CRM's one condition vocabulary (crm.core.conditions).
 MET = {
-    "budget": lambda l: l.budget_confirmed is True and l.budget_amount is not None,
-    "authority": lambda l: bool(l.authority_role),
-    "need": lambda l: bool(l.need_pain_points.strip() or l.need_requirements.strip()),
-    "timeline": lambda l: bool(l.timeline_timeframe) and l.timeline_timeframe != "unknown",
-    "challenges": lambda l: bool(l.champ_challenges.strip()),
-    "champ_authority": lambda l: bool(l.champ_authority),
-    "money": lambda l: l.champ_money is not None,
-    "prioritization": lambda l: bool(l.champ_prioritization),
+    "budget": {"all": [{"field": "budget_confirmed", "op": "equals", "value": "true"},
+                       {"field": "budget_amount", "op": "is_not_empty"}]},
+    "authority": _filled("authority_role"),
+    "need": {"any": [{"field": "need_pain_points", "op": "is_not_empty"},
+                     {"field": "need_requirements", "op": "is_not_empty"}]},
+    "timeline": {"all": [{"field": "timeline_timeframe", "op": "is_not_empty"},
+                         {"field": "timeline_timeframe", "op": "not_equals", "value": "unknown"}]},
+    "challenges": _filled("champ_challenges"),
+    "champ_authority": _filled("champ_authority"),
+    "money": _filled("champ_money"),
+    "prioritization": _filled("champ_prioritization"),
 }
 
 CRITERIA = {

@@ -14,6 +14,11 @@ from crm.lists.filters import RecordFilterSet
 from crm.lists.spec import BulkAction, ListSpec, View
 
 RT = "leads.lead"
+# Lead fields scoring and assignment rules test (custom fields come with them), in the order the builder lists them.
+RULE_FIELDS = ("title", "company", "industry", "employees", "annual_revenue", "country", "city", "rating", "status",
+               "source", "email", "website", "lifecycle_stage", "owner", "budget_confirmed", "budget_amount",
+               "authority_role", "timeline_urgency", "timeline_timeframe", "champ_authority", "champ_money",
+               "champ_prioritization", "score")
 
 
 class LeadFilter(RecordFilterSet):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from campaigns.models import Touch
 from crm.activities.models import Activity
 from leads.models import Lead, ScoringRule
-from leads.rules import matches
+from crm.core import conditions
 
 
 def _activities(lead: Lead):
@@ -38,16 +38,17 @@ def last_engagement(lead: Lead):
     return max(d for d in (latest, touch, lead.created_at) if d is not None)
 
 
-def compute(lead: Lead, rules=None, now=None, batch: _Batch | None = None) -> tuple[int, list[dict]]:
+def compute(lead: Lead, rules=None, now=None, batch: _Batch | None = None, fields=None) -> tuple[int, list[dict]]:
     """The score and its explanation. `batch` holds the engagement counts and last engagements of many
     leads, read in a few grouped queries; without it they are read for this lead."""
     now = now or timezone.now()
     rules = rules if rules is not None else list(ScoringRule.objects.filter(is_active=True))
+    fields = fields if fields is not None else conditions.fields_for("leads.lead")
     lines = []
     for rule in rules:
         points, label = 0, rule.name
         if rule.kind == ScoringRule.Kind.FIT:
-            points = rule.points if matches(lead, rule.field, rule.operator, rule.value) else 0
+            points = rule.points if conditions.evaluate(rule.conditions, lead, fields=fields) else 0
         elif rule.kind == ScoringRule.Kind.ENGAGEMENT:
             count = batch.counts.get((rule.pk, lead.pk), 0) if batch else _engagement_count(lead, rule, now)
             points = count * rule.points
@@ -104,8 +105,9 @@ def lead_scores_update(lead_ids: list[int]) -> int:
         leads = list(Lead.objects.select_for_update(of=("self",)).select_related("status", "source")
                      .filter(pk__in=lead_ids).order_by("pk"))
         batch = _Batch(leads, rules, now)
+        fields = conditions.fields_for("leads.lead")
         for lead in leads:
-            lead.score, lead.score_breakdown = compute(lead, rules, now, batch)
+            lead.score, lead.score_breakdown = compute(lead, rules, now, batch, fields)
             lead.score_updated_at = now
         Lead.objects.bulk_update(leads, ["score", "score_breakdown", "score_updated_at"], batch_size=500)
     return len(leads)

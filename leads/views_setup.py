@@ -11,10 +11,11 @@ from crm.access.models import AuditLog, Team, User
 from crm.access.services import audit
 from crm.access.settings_views import render_settings, right_required
 from crm.core.middleware import client_ip
-from leads.models import AssignmentRule, Framework, Lead, LifecycleStage, Operator, QualificationPolicy, ScoringRule
+from crm.core.forms import ConditionField
+from leads.models import AssignmentRule, Framework, Lead, LifecycleStage, QualificationPolicy, ScoringRule
 from leads.qualification import CRITERIA, default_criteria
-from leads.rules import field_choices
-from leads.tasks import lead_score_task
+from leads.records import RULE_FIELDS
+from leads.tasks import lead_score_many_task
 
 RIGHT = "manage_customization"
 
@@ -84,26 +85,24 @@ def qualification_settings(request):
 # --- scoring -------------------------------------------------------------------------------------------------
 
 class ScoringRuleForm(forms.ModelForm):
+    conditions = ConditionField(label=gettext_lazy("The lead matches"), record_type="leads.lead", sql=True,
+                                names=RULE_FIELDS)
+
     class Meta:
         model = ScoringRule
-        fields = ["name", "kind", "field", "operator", "value", "engagement", "within_days", "points", "max_points",
-                  "order", "is_active"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["field"] = forms.ChoiceField(label=_("Field"), required=False,
-                                                 choices=[("", "—")] + field_choices())
-        self.fields["operator"].required = False
+        fields = ["name", "kind", "conditions", "engagement", "within_days", "points", "max_points", "order", "is_active"]
 
     def clean(self):
+        from crm.core.conditions import leaves
+
         data = super().clean()
         kind = data.get("kind")
         if kind == ScoringRule.Kind.FIT:
-            if not data.get("field") or not data.get("operator"):
-                raise forms.ValidationError(_("A fit rule needs a field and a condition."))
-            if data["operator"] not in (Operator.IS_SET, Operator.IS_EMPTY) and not (data.get("value") or "").strip():
-                self.add_error("value", _("Give the value to compare with."))
-        elif kind == ScoringRule.Kind.ENGAGEMENT and not data.get("engagement"):
+            if "conditions" in data and not leaves(data["conditions"]):
+                self.add_error("conditions", _("A fit rule needs at least one condition."))
+        else:
+            data["conditions"] = {}
+        if kind == ScoringRule.Kind.ENGAGEMENT and not data.get("engagement"):
             self.add_error("engagement", _("Choose what the rule counts."))
         elif kind == ScoringRule.Kind.DECAY and not data.get("within_days"):
             self.add_error("within_days", _("Give the length of one period in days."))
@@ -148,7 +147,8 @@ def scoring_rescore(request):
     if request.method != "POST":
         return redirect("leads:setup_scoring")
     ids = list(Lead.objects.exclude(lifecycle_stage=LifecycleStage.CONVERTED).values_list("pk", flat=True))
-    transaction.on_commit(lambda: [lead_score_task.delay(pk) for pk in ids])
+    # One message for all of them: a worker splits it into batches (one task per lead flooded the queue).
+    transaction.on_commit(lambda: lead_score_many_task.delay(ids))
     messages.info(request, _("%(count)s leads queued for rescoring.") % {"count": len(ids)})
     return redirect("leads:setup_scoring")
 
@@ -156,22 +156,16 @@ def scoring_rescore(request):
 # --- assignment ----------------------------------------------------------------------------------------------
 
 class AssignmentRuleForm(forms.ModelForm):
-    condition_field = forms.ChoiceField(label=gettext_lazy("Only when field"), required=False)
-    condition_op = forms.ChoiceField(label=gettext_lazy("Condition"), required=False,
-                                     choices=[("", "—")] + list(Operator.choices))
-    condition_value = forms.CharField(label=gettext_lazy("Value"), required=False)
+    conditions = ConditionField(label=gettext_lazy("Only leads that match (empty: every lead)"),
+                                record_type="leads.lead", sql=True, names=RULE_FIELDS)
 
     class Meta:
         model = AssignmentRule
-        fields = ["name", "order", "is_active", "target", "user", "team", "countries"]
+        fields = ["name", "order", "is_active", "conditions", "target", "user", "team", "countries"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["condition_field"].choices = [("", "—")] + field_choices()
         self.fields["user"].queryset = User.objects.filter(is_active=True)
-        first = (self.instance.conditions or [{}])[0] if self.instance.pk else {}
-        self.initial.update(condition_field=first.get("field", ""), condition_op=first.get("op", ""),
-                            condition_value=first.get("value", ""))
 
     def clean_countries(self):
         codes = [c.strip().upper() for c in self.cleaned_data.get("countries", "").split(",") if c.strip()]
@@ -189,18 +183,7 @@ class AssignmentRuleForm(forms.ModelForm):
             self.add_error("team", _("Choose the team whose members take turns."))
         if target == AssignmentRule.Target.TERRITORY and not data.get("countries"):
             self.add_error("countries", _("List the countries of the territory."))
-        if data.get("condition_field") and not data.get("condition_op"):
-            self.add_error("condition_op", _("Choose a condition."))
         return data
-
-    def save(self, commit=True):
-        rule = super().save(commit=False)
-        d = self.cleaned_data
-        rule.conditions = ([{"field": d["condition_field"], "op": d["condition_op"], "value": d["condition_value"]}]
-                           if d.get("condition_field") else [])
-        if commit:
-            rule.save()
-        return rule
 
 
 @right_required(RIGHT)

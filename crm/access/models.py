@@ -245,14 +245,6 @@ class SharingRule(models.Model):
         OWNER = "owner", _("Based on record owner")
         CRITERIA = "criteria", _("Based on criteria")
 
-    class Operator(models.TextChoices):
-        EQUALS = "equals", _("equals")
-        NOT_EQUALS = "not_equals", _("does not equal")
-        CONTAINS = "contains", _("contains")
-        IN = "in", _("is one of (comma-separated)")
-        GT = "gt", _("greater than")
-        LT = "lt", _("less than")
-
     class Target(models.TextChoices):
         ROLE = "role", _("Role")
         ROLE_AND_SUBORDINATES = "role_subordinates", _("Role and subordinates")
@@ -269,10 +261,8 @@ class SharingRule(models.Model):
     source_role = models.ForeignKey(Role, verbose_name=_("records owned by role"), null=True, blank=True,
                                     on_delete=models.CASCADE, related_name="+")
     source_include_subordinates = models.BooleanField(_("and its subordinates"), default=False)
-    # criteria-based
-    criteria_field = models.CharField(_("field"), max_length=100, blank=True)
-    criteria_operator = models.CharField(_("operator"), max_length=20, choices=Operator.choices, blank=True)
-    criteria_value = models.CharField(_("value"), max_length=255, blank=True)
+    # criteria-based: a condition of crm.core.conditions ({"all": [{"field": ..., "op": ..., "value": ...}]})
+    criteria = models.JSONField(_("criteria"), default=dict, blank=True)
     # who gets access
     target_kind = models.CharField(_("share with"), max_length=30, choices=Target.choices, default=Target.ROLE)
     target_role = models.ForeignKey(Role, verbose_name=_("role"), null=True, blank=True, on_delete=models.CASCADE, related_name="+")
@@ -287,6 +277,12 @@ class SharingRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def criteria_text(self) -> str:
+        from crm.core.conditions import describe
+
+        return describe(self.criteria, self.record_type)
 
 
 class LoginEvent(models.Model):

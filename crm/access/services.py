@@ -301,8 +301,8 @@ def team_delete(*, actor, team, ip=None) -> None:
     visibility.clear_caches()
 
 
-SHARING_RULE_FIELDS = ("name", "record_type", "kind", "source_role", "source_include_subordinates", "criteria_field",
-                       "criteria_operator", "criteria_value", "target_kind", "target_role", "target_team",
+SHARING_RULE_FIELDS = ("name", "record_type", "kind", "source_role", "source_include_subordinates", "criteria",
+                       "target_kind", "target_role", "target_team",
                        "access_level", "is_active")
 
 

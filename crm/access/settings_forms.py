@@ -21,6 +21,7 @@ from crm.access.models import (
     User,
 )
 from crm.core import records
+from crm.core.forms import ConditionField
 
 ACTION_LABELS = {
     "view": _("View"), "create": _("Create"), "edit": _("Edit"),
@@ -252,18 +253,17 @@ class OrgDefaultsForm(forms.Form):
 # --- sharing rules ----------------------------------------------------------------------------
 
 class SharingRuleForm(forms.ModelForm):
+    criteria = ConditionField(label=_("Records where"), sql=True)
+
     class Meta:
         model = SharingRule
-        fields = ["name", "kind", "source_role", "source_include_subordinates", "criteria_field",
-                  "criteria_operator", "criteria_value", "target_kind", "target_role", "target_team",
-                  "access_level", "is_active"]
+        fields = ["name", "kind", "source_role", "source_include_subordinates", "criteria", "target_kind",
+                  "target_role", "target_team", "access_level", "is_active"]
 
     def __init__(self, *args, record_type: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.record_type = record_type
-        self.fields["criteria_field"] = forms.ChoiceField(
-            label=_("Field"), required=False,
-            choices=[("", "---------"), *record_type_field_choices(record_type)])
+        self.fields["criteria"].set_record_type(record_type)
         self.fields["kind"].widget = forms.RadioSelect(choices=SharingRule.Kind.choices)
 
     def clean(self):
@@ -271,21 +271,11 @@ class SharingRuleForm(forms.ModelForm):
         if data.get("kind") == SharingRule.Kind.OWNER:
             if not data.get("source_role"):
                 self.add_error("source_role", _("Owner-based rules need the role whose records are shared."))
-        elif data.get("kind") == SharingRule.Kind.CRITERIA:
-            for name, message in (
-                ("criteria_field", _("Criteria-based rules need a field.")),
-                ("criteria_operator", _("Criteria-based rules need an operator.")),
-                ("criteria_value", _("Criteria-based rules need a value.")),
-            ):
-                if not data.get(name):
-                    self.add_error(name, message)
-            if data.get("criteria_operator") in (SharingRule.Operator.GT, SharingRule.Operator.LT) and data.get("criteria_value"):
-                from decimal import Decimal, InvalidOperation
+        elif data.get("kind") == SharingRule.Kind.CRITERIA and "criteria" in data:
+            from crm.core.conditions import leaves
 
-                try:
-                    Decimal(data["criteria_value"])
-                except InvalidOperation:
-                    self.add_error("criteria_value", _("Greater than / less than compare numbers: enter a number."))
+            if not leaves(data["criteria"]):
+                self.add_error("criteria", _("Criteria-based rules need at least one condition."))
         target = data.get("target_kind")
         if target in (SharingRule.Target.ROLE, SharingRule.Target.ROLE_AND_SUBORDINATES) and not data.get("target_role"):
             self.add_error("target_role", _("Choose the role to share with."))
@@ -297,7 +287,7 @@ class SharingRuleForm(forms.ModelForm):
         data = dict(self.cleaned_data)
         # Keep only what the chosen kind and target use, so a rule never carries stale settings.
         if data["kind"] == SharingRule.Kind.OWNER:
-            data.update(criteria_field="", criteria_operator="", criteria_value="")
+            data.update(criteria={})
         else:
             data.update(source_role=None, source_include_subordinates=False)
         if data["target_kind"] == SharingRule.Target.TEAM:

@@ -8,7 +8,6 @@ answer "why can this user see this record?".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from django.core.cache import cache
 from django.db.models import Q
@@ -123,28 +122,6 @@ def _roles_below(path: str, *, exclude_role_id=None) -> Q:
     return users & ~Q(role_id=exclude_role_id) if exclude_role_id else users
 
 
-def criteria_q(field: str, operator: str, value: str) -> Q:
-    """A field condition as a Q. Custom fields (`cf_<name>`) read the JSON column."""
-    lookup = f"custom__{field[3:]}" if field.startswith("cf_") else field
-    if operator == SharingRule.Operator.EQUALS:
-        return Q(**{lookup: value})
-    if operator == SharingRule.Operator.NOT_EQUALS:
-        return ~Q(**{lookup: value})
-    if operator == SharingRule.Operator.CONTAINS:
-        return Q(**{f"{lookup}__icontains": value})
-    if operator == SharingRule.Operator.IN:
-        return Q(**{f"{lookup}__in": [v.strip() for v in value.split(",") if v.strip()]})
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        return Q(pk__in=[])
-    if operator == SharingRule.Operator.GT:
-        return Q(**{f"{lookup}__gt": number})
-    if operator == SharingRule.Operator.LT:
-        return Q(**{f"{lookup}__lt": number})
-    return Q(pk__in=[])
-
-
 def rule_owners(rule: SharingRule) -> Q | None:
     """For an owner-based rule, the owners whose records it shares (a condition on User)."""
     if rule.kind != SharingRule.Kind.OWNER:
@@ -160,7 +137,13 @@ def rule_q(rule: SharingRule) -> Q:
     owners = rule_owners(rule)
     if owners is not None:
         return Q(owner_id__in=User.objects.filter(owners).values("id"))
-    return criteria_q(rule.criteria_field, rule.criteria_operator, rule.criteria_value)
+    from crm.core import conditions, records
+
+    try:
+        model = records.get(rule.record_type).model
+    except KeyError:
+        return Q(pk__in=[])
+    return conditions.to_q(rule.criteria, model)
 
 
 def grants(user, record_type: str, action: str) -> list[Grant]:

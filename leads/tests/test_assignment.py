@@ -18,7 +18,7 @@ def test_first_matching_rule_wins_user_and_territory(sales):
     nordic = TeamFactory(name="Nordics")
     nordic.members.add(other)
     AssignmentRule.objects.create(name="Tech to rep", order=1, target="user", user=rep,
-                                  conditions=[{"field": "industry", "op": "eq", "value": "technology"}])
+                                  conditions={"all": [{"field": "industry", "op": "equals", "value": "technology"}]})
     AssignmentRule.objects.create(name="Nordic territory", order=2, target="territory", team=nordic, countries="FI, SE")
     assert owner_by_rules(Lead(last_name="A", industry="technology", country="FI")) == rep
     assert owner_by_rules(Lead(last_name="B", industry="retail", country="SE")) == other
@@ -91,7 +91,12 @@ def test_admin_builds_rules_in_the_browser_with_validation(client):
     team = TeamFactory()
     ok = client.post(reverse("leads:setup_assignment_create"), {
         "name": "Territory", "order": 1, "target": "territory", "team": team.pk, "countries": "fi, ee",
-        "is_active": "on", "condition_field": "industry", "condition_op": "eq", "condition_value": "energy"})
+        "is_active": "on", "conditions": '{"all": [{"field": "industry", "op": "equals", "value": "energy"}]}'})
     assert ok.status_code == 302
     rule = AssignmentRule.objects.get()
-    assert rule.countries == "FI, EE" and rule.conditions == [{"field": "industry", "op": "eq", "value": "energy"}]
+    assert rule.countries == "FI, EE" and rule.conditions == {"all": [{"field": "industry", "op": "equals", "value": "energy"}]}
+    assert rule.criteria_text == "Industry equals Energy"
+    wrong = client.post(reverse("leads:setup_assignment_edit", args=[rule.pk]), {
+        "name": "Territory", "order": 1, "target": "territory", "team": team.pk, "countries": "FI",
+        "conditions": '{"all": [{"field": "employees", "op": "gt", "value": "many"}]}'})
+    assert wrong.status_code == 200 and "not a valid value" in wrong.content.decode()

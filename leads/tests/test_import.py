@@ -211,7 +211,8 @@ def test_a_large_file_runs_on_a_real_worker_with_progress(client, sales, setting
     from leads.models import ScoringRule
 
     settings.IMPORT_ASYNC_ROWS = 10
-    ScoringRule.objects.create(name="Has an email", kind="fit", field="email", operator="contains", value="@", points=10)
+    ScoringRule.objects.create(name="Has an email", kind="fit", points=10,
+                               conditions={"all": [{"field": "email", "op": "contains", "value": "@"}]})
     client.force_login(sales[0])
     rows = "".join(f"Lead{i},lead{i}@example.com\n" for i in range(50))
     upload(client, "big.csv", ("Last name,Email\n" + rows).encode())

@@ -18,8 +18,8 @@ from leads.tests.factories import LeadFactory
 
 def rules():
     return [
-        ScoringRule.objects.create(name="Title is C-level", kind="fit", field="title", operator="contains",
-                                   value="CEO, CTO, Chief", points=20, order=1),
+        ScoringRule.objects.create(name="Title is C-level", kind="fit", points=20, order=1, conditions={"any": [
+            {"field": "title", "op": "contains", "value": w} for w in ("CEO", "CTO", "Chief")]}),
         ScoringRule.objects.create(name="Calls this month", kind="engagement", engagement="call", within_days=30,
                                    points=5, max_points=15, order=2),
         ScoringRule.objects.create(name="Idle", kind="decay", within_days=30, points=10, max_points=30, order=3),
@@ -47,7 +47,8 @@ def test_fit_engagement_and_decay_add_up_and_explain_themselves(sales):
 def test_custom_fields_in_fit_rules_and_the_explanation_on_the_page(client, sales):
     rep, _, _ = sales
     CustomFieldFactory(name="seats", label="Seats", field_type=FieldType.NUMBER)
-    ScoringRule.objects.create(name="Over 50 seats", kind="fit", field="cf_seats", operator="gt", value="50", points=30)
+    ScoringRule.objects.create(name="Over 50 seats", kind="fit", points=30,
+                               conditions={"all": [{"field": "cf_seats", "op": "gt", "value": "50"}]})
     lead = LeadFactory(owner=rep, custom={"seats": "120"})
     lead_score_update(lead.pk)
     client.force_login(rep)

@@ -1,4 +1,6 @@
 """Teams, organisation-wide defaults and sharing rules under /settings/."""
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -56,9 +58,13 @@ def test_org_defaults_form_lists_every_type_and_saves(admin_client):
     assert row.data == {"record_type": "leads.lead", "access": "private"} and row.ip == "10.9.9.9"
 
 
+def criteria(field, op, value):
+    return json.dumps({"all": [{"field": field, "op": op, "value": value}]})
+
+
 def rule_post(**overrides):
-    data = {"name": "Share", "kind": "owner", "source_role": "", "criteria_field": "", "criteria_operator": "",
-            "criteria_value": "", "target_kind": "role", "target_role": "", "target_team": "",
+    data = {"name": "Share", "kind": "owner", "source_role": "", "criteria": "", "target_kind": "role",
+            "target_role": "", "target_team": "",
             "access_level": "read", "is_active": "on"}
     data.update(overrides)
     return data
@@ -68,11 +74,11 @@ def test_owner_rule_create_edit_delete(admin_client):
     source, target = RoleFactory(name="Reps"), RoleFactory(name="Support")
     url = reverse("settings:sharing_rule_create", args=["leads.lead"])
     admin_client.post(url, rule_post(source_role=source.pk, source_include_subordinates="on", target_role=target.pk,
-                                     criteria_field="email", criteria_value="stale"))
+                                     criteria=criteria("email", "equals", "stale")))
     rule = SharingRule.objects.get(name="Share")
     assert (rule.record_type, rule.source_role, rule.source_include_subordinates, rule.target_role) == (
         "leads.lead", source, True, target)
-    assert rule.criteria_field == "" and rule.criteria_value == ""  # stale criteria are not kept
+    assert rule.criteria == {}  # stale criteria are not kept
     admin_client.post(reverse("settings:sharing_rule_edit", args=[rule.pk]),
                       rule_post(name="Share 2", source_role=source.pk, target_role=target.pk, access_level="read_write"))
     rule.refresh_from_db()
@@ -87,21 +93,24 @@ def test_owner_rule_create_edit_delete(admin_client):
 def test_criteria_rule_with_team_target(admin_client):
     team = TeamFactory()
     admin_client.post(reverse("settings:sharing_rule_create", args=["leads.lead"]), rule_post(
-        kind="criteria", criteria_field="country", criteria_operator="equals", criteria_value="FI",
-        target_kind="team", target_team=team.pk))
+        kind="criteria", criteria=criteria("country", "equals", "FI"), target_kind="team", target_team=team.pk))
     rule = SharingRule.objects.get()
-    assert (rule.criteria_field, rule.criteria_operator, rule.criteria_value, rule.target_team) == ("country", "equals", "FI", team)
+    assert (rule.criteria, rule.target_team) == ({"all": [{"field": "country", "op": "equals", "value": "FI"}]}, team)
+    assert rule.criteria_text == "Country equals FI"
 
 
 @pytest.mark.parametrize("overrides, fields", [
     ({"kind": "owner", "target_role": "ROLE"}, {"source_role"}),
-    ({"kind": "criteria", "target_role": "ROLE"}, {"criteria_field", "criteria_operator", "criteria_value"}),
-    ({"kind": "criteria", "criteria_field": "score", "criteria_operator": "gt", "criteria_value": "lots",
-      "target_role": "ROLE"}, {"criteria_value"}),
+    ({"kind": "criteria", "target_role": "ROLE"}, {"criteria"}),
+    ({"kind": "criteria", "criteria": '{"all": [{"field": "score", "op": "gt", "value": "lots"}]}',
+      "target_role": "ROLE"}, {"criteria"}),
+    ({"kind": "criteria", "criteria": "{not json", "target_role": "ROLE"}, {"criteria"}),
+    ({"kind": "criteria", "criteria": '{"all": [{"field": "rating", "op": "changed"}]}', "target_role": "ROLE"},
+     {"criteria"}),
     ({"source_role": "ROLE", "target_kind": "role_subordinates"}, {"target_role"}),
     ({"source_role": "ROLE", "target_kind": "team"}, {"target_team"}),
-    ({"kind": "criteria", "criteria_field": "not_a_field", "criteria_operator": "equals", "criteria_value": "x",
-      "target_role": "ROLE"}, {"criteria_field"}),
+    ({"kind": "criteria", "criteria": '{"all": [{"field": "not_a_field", "op": "equals", "value": "x"}]}',
+      "target_role": "ROLE"}, {"criteria"}),
 ])
 def test_rule_validation(admin_client, overrides, fields):
     role = RoleFactory()
@@ -112,13 +121,13 @@ def test_rule_validation(admin_client, overrides, fields):
     assert not SharingRule.objects.exists()
 
 
-def test_criteria_field_choices_include_custom_fields(admin_client):
+def test_the_condition_builder_offers_custom_fields(admin_client):
     from crm.customization.tests.factories import CustomFieldFactory
 
     CustomFieldFactory(record_type="leads.lead", name="region")
-    response = admin_client.get(reverse("settings:sharing_rule_create", args=["leads.lead"]))
-    keys = [k for k, _label in response.context["form"].fields["criteria_field"].choices]
-    assert "cf_region" in keys and "country" in keys
+    page = admin_client.get(reverse("settings:sharing_rule_create", args=["leads.lead"])).content.decode()
+    assert "data-condition-builder" in page and '"name": "cf_region"' in page and '"name": "country"' in page
+    assert "js/conditions.js" in page
 
 
 def test_rule_list_groups_by_type(admin_client):

@@ -116,14 +116,14 @@ def test_criteria_rule_on_standard_and_custom_fields(org):
     team = TeamFactory()
     team.members.add(org.rep1)
     SharingRuleFactory(
-        kind=SharingRule.Kind.CRITERIA, criteria_field="country", criteria_operator=SharingRule.Operator.EQUALS,
-        criteria_value="FI", target_kind=SharingRule.Target.TEAM, target_team=team,
+        kind=SharingRule.Kind.CRITERIA, criteria={"all": [{"field": "country", "op": "equals", "value": "FI"}]},
+        target_kind=SharingRule.Target.TEAM, target_team=team,
     )
     CustomField.objects.create(record_type="leads.lead", name="region", label="Region", field_type="text")
     Lead.objects.filter(pk=org.lead2.pk).update(custom={"region": "Nordics"})
     SharingRuleFactory(
-        kind=SharingRule.Kind.CRITERIA, criteria_field="cf_region", criteria_operator=SharingRule.Operator.CONTAINS,
-        criteria_value="nordic", target_kind=SharingRule.Target.ROLE, target_role=org.roles["manager_b"],
+        kind=SharingRule.Kind.CRITERIA, criteria={"all": [{"field": "cf_region", "op": "contains", "value": "nordic"}]},
+        target_kind=SharingRule.Target.ROLE, target_role=org.roles["manager_b"],
     )
 
     assert visible(org.rep1) == {"One", "Three"}
