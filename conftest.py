@@ -66,34 +66,46 @@ def _database_url() -> str:
     return f"postgres://{auth}@{host or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
 
 
+def start_worker(**extra_env):
+    """A real Celery worker process on this test process's queue and test database (extra settings through
+    the environment). The caller stops it."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = {**os.environ, "DATABASE_URL": _database_url(), "MEDIA_ROOT": str(settings.MEDIA_ROOT), **extra_env}
+    queue = os.environ["CELERY_QUEUE"]
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "crm", "worker", "--pool=solo", "-Q", queue, "-l", "warning",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}-{len(extra_env)}@%h"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def stop_worker(proc) -> None:
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @pytest.fixture
 def celery_worker(transactional_db, django_db_serialized_rollback):
     """A real Celery worker process on this test process's queue and test database.
     Tasks queued by the code under test are executed by it, after commit, as in production.
     (Serialized rollback: the flush after a transactional test must not lose the rows migrations seed,
     such as picklists and the default pipeline, for the tests that follow.)"""
-    import os
-    import subprocess
-    import sys
-
     from crm.celery import app
 
-    from django.conf import settings
-
-    env = {**os.environ, "DATABASE_URL": _database_url(), "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
-    queue = os.environ["CELERY_QUEUE"]
     app.control.purge()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "crm", "worker", "--pool=solo", "-Q", queue, "-l", "warning",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@%h"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    proc = start_worker()
     yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_worker(proc)
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):

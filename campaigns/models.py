@@ -34,7 +34,7 @@ class Campaign(Record):
     budget = models.DecimalField(_("budget"), max_digits=14, decimal_places=2, null=True, blank=True)
     actual_cost = models.DecimalField(_("actual cost"), max_digits=14, decimal_places=2, null=True, blank=True)
 
-    class Meta:
+    class Meta(Record.Meta):
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
         ordering = ["-start_date", "name"]

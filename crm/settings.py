@@ -234,6 +234,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_TIMEZONE = "UTC"
+# Modules whose register() subscribes more event handlers at start-up (plugins; the events crash test's probe).
+EVENT_SUBSCRIBER_MODULES = env.list("EVENT_SUBSCRIBER_MODULES", default=[])
 
 # --- Security headers ---------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

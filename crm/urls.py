@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("crm.core.urls")),
     path("", include("crm.access.urls")),
+    path("settings/events/", include("crm.core.settings_urls")),
     path("settings/", include("crm.access.settings_urls")),
     path("settings/customization/", include("crm.customization.urls")),
     path("activities/", include("crm.activities.urls")),

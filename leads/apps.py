@@ -35,9 +35,21 @@ class Config(AppConfig):
             nav_order=10,
         )
         from crm.core.events import subscribe
+        from crm.core.schedule import periodic
 
-        subscribe("lead.*", _rescore)
-        subscribe("activity.*", _rescore)
+        subscribe("lead.*", _rescore, name="leads.rescore")
+        subscribe("activity.*", _rescore, name="leads.rescore-activity")
+        periodic("lead-score-decay", "leads.tasks.lead_score_decay_task", every=3600)
+
+        from crm.core.settings_sections import register_section
+
+        for order, (key, label, icon, url_name) in enumerate([
+            ("lead_qualification", _("Lead qualification"), "clipboard-check", "leads:setup_qualification"),
+            ("lead_scoring", _("Lead scoring"), "speedometer2", "leads:setup_scoring"),
+            ("lead_assignment", _("Lead assignment"), "signpost-split", "leads:setup_assignment"),
+            ("web_forms", _("Web-to-lead forms"), "ui-radios", "leads:webform_list"),
+        ]):
+            register_section(key, label, icon, url_name, right="manage_customization", order=200 + order)
 
         from crm.core.home import register_widget
 

@@ -1,6 +1,7 @@
 """Opportunities in pipelines of ordered stages. (The minimal shape lead
 conversion needs; kanban, quotes and forecasts arrive with their issue.)"""
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -77,11 +78,13 @@ class Opportunity(Record):
                                  on_delete=models.SET_NULL, related_name="+")
     description = models.TextField(_("description"), blank=True)
 
-    class Meta:
+    class Meta(Record.Meta):
         verbose_name = _("opportunity")
         verbose_name_plural = _("opportunities")
         ordering = ["close_date", "id"]
-        indexes = [models.Index(fields=["owner", "close_date"], name="opp_owner_close")]
+        # Record.Meta's index name would pass the 30 characters Django allows index names.
+        indexes = [GinIndex(fields=["custom"], name="opportunity_custom"),
+                   models.Index(fields=["owner", "close_date"], name="opp_owner_close")]
 
     def __str__(self) -> str:
         return self.name

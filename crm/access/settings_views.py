@@ -33,33 +33,17 @@ from crm.access.settings_forms import (
     UserForm,
 )
 from crm.core import records
+from crm.core.settings_sections import sections
 
 PAGE_SIZE = 50
 
-# (key, label, icon, url name, right): the settings index and the left sub-navigation.
-SECTIONS = [
-    ("users", gettext_lazy("Users"), "people", "settings:users", "manage_users"),
-    ("roles", gettext_lazy("Roles"), "diagram-3", "settings:roles", "manage_access"),
-    ("profiles", gettext_lazy("Permission profiles"), "shield-lock", "settings:profiles", "manage_access"),
-    ("teams", gettext_lazy("Teams"), "people-fill", "settings:teams", "manage_access"),
-    ("org_defaults", gettext_lazy("Organisation-wide defaults"), "globe", "settings:org_defaults", "manage_access"),
-    ("sharing", gettext_lazy("Sharing rules"), "share", "settings:sharing_rules", "manage_access"),
-    ("explain", gettext_lazy("Why can this user see this?"), "question-circle", "settings:explain", "manage_access"),
-    ("custom_fields", gettext_lazy("Custom fields"), "ui-checks", "customization:fields", "manage_customization"),
-    ("picklists", gettext_lazy("Picklists"), "list-ul", "customization:picklists", "manage_customization"),
-    ("lead_qualification", gettext_lazy("Lead qualification"), "clipboard-check", "leads:setup_qualification", "manage_customization"),
-    ("lead_scoring", gettext_lazy("Lead scoring"), "speedometer2", "leads:setup_scoring", "manage_customization"),
-    ("lead_assignment", gettext_lazy("Lead assignment"), "signpost-split", "leads:setup_assignment", "manage_customization"),
-    ("web_forms", gettext_lazy("Web-to-lead forms"), "ui-radios", "leads:webform_list", "manage_customization"),
-    ("login_history", gettext_lazy("Login history"), "box-arrow-in-right", "settings:login_history", "view_audit_log"),
-    ("audit_log", gettext_lazy("Audit log"), "journal-check", "settings:audit_log", "view_audit_log"),
-]
 SETTINGS_RIGHTS = tuple(PermissionProfile.RIGHTS)
 
 
 def sections_for(user) -> list[dict]:
-    return [{"key": key, "label": label, "icon": icon, "url": reverse(url_name)}
-            for key, label, icon, url_name, right in SECTIONS if user.has_right(right)]
+    """The settings sections `user` has the right for (apps register them: crm.core.settings_sections)."""
+    return [{"key": s.key, "label": s.label, "icon": s.icon, "url": reverse(s.url_name)}
+            for s in sections() if user.has_right(s.right)]
 
 
 def right_required(*rights: str):

@@ -100,3 +100,31 @@ class ConditionField(forms.Field):
     def clean(self, value):
         value = super().clean(value)
         return conditions.normalize(value)
+
+
+class EventReplayForm(forms.Form):
+    subscriber = forms.ChoiceField(label=gettext_lazy("Subscriber"))
+    since = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, subscribers: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subscriber"].choices = [(s, s) for s in sorted(subscribers)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            self.add_error("until", _("The end comes before the start."))
+        return data
+
+    def since_start(self):
+        from crm.lists.filters import day_start
+
+        return day_start(self.cleaned_data["since"])
+
+    def until_end(self):
+        from datetime import timedelta
+
+        from crm.lists.filters import day_start
+
+        return day_start(self.cleaned_data["until"] + timedelta(days=1))

@@ -62,7 +62,10 @@ class Record(models.Model):
 
 
 class Event(models.Model):
-    """A domain event, written in the transaction that caused it."""
+    """A domain event: the outbox row, written in the transaction that caused it, delivered to each
+    subscriber after commit by a worker (crm.core.events) and marked delivered once every subscriber has it."""
+
+    keep_after_target_deleted = True  # the log of what happened outlives the record (crm.core.relations)
 
     name = models.CharField(max_length=100, db_index=True)
     # The event log is written in bulk (an import adds one event per lead): like the history tables, its
@@ -75,12 +78,46 @@ class Event(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Set when every subscriber the event matches has it (or gave up): what the sweep looks for is the rest.
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"])]
+        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"]),
+                   models.Index(fields=["created_at"], name="event_undelivered",
+                                condition=models.Q(delivered_at__isnull=True))]
 
     def __str__(self) -> str:
         return f"{self.name} #{self.object_id}"
+
+
+class EventDelivery(models.Model):
+    """One event handed to one subscriber. Written in the same transaction as what the subscriber did, so a
+    redelivered event finds it and does nothing twice; a failure keeps its error and when to try again."""
+
+    class Status(models.TextChoices):
+        DONE = "done", _("Delivered")
+        FAILED = "failed", _("Failed, will retry")
+        DEAD = "dead", _("Failed, gave up")
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False)
+    subscriber = models.CharField(_("subscriber"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DONE)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    error = models.TextField(_("error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "subscriber"], name="uniq_event_delivery")]
+        indexes = [models.Index(fields=["next_attempt_at"], name="delivery_retry",
+                                condition=models.Q(status="failed")),
+                   models.Index(fields=["status", "-updated_at"], name="delivery_status")]
+        verbose_name = _("event delivery")
+        verbose_name_plural = _("event deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} ← {self.event_id}"
 
 
 class RecentView(models.Model):

@@ -9,7 +9,13 @@ class Config(AppConfig):
     verbose_name = _("Customization")
 
     def ready(self):
+        from crm.core.settings_sections import register_section
         from crm.customization.fields import definitions_changed
+
+        register_section("custom_fields", _("Custom fields"), "ui-checks", "customization:fields",
+                         right="manage_customization", order=100)
+        register_section("picklists", _("Picklists"), "list-ul", "customization:picklists",
+                         right="manage_customization", order=110)
         from crm.customization.models import CustomField
 
         # Cache invalidation only (no business rule): every process re-reads the definitions.
