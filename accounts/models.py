@@ -5,7 +5,7 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import Record
-from leads.models import BuyingRole, Industry, Rating
+from crm.core.vocabularies import BuyingRole, Industry, Rating
 
 
 class Account(Record):
@@ -33,6 +33,7 @@ class Account(Record):
     annual_revenue = models.DecimalField(_("annual revenue"), max_digits=16, decimal_places=2, null=True, blank=True)
     rating = models.CharField(_("rating"), max_length=10, choices=Rating.choices, blank=True)
     description = models.TextField(_("description"), blank=True)
+    phone_normalized = models.CharField(max_length=32, blank=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = _("account")

@@ -47,3 +47,83 @@ CONTACT_LIST = ListSpec(
     count_capped=_("More than %(n)s contacts: filter or search to narrow the list."),
     empty_text=_("No contacts match."),
 )
+
+
+# --- duplicates, merge, import ------------------------------------------------------------------------------
+
+ACCOUNT_FIELDS = ("name", "account_type", "industry", "parent", "website", "phone", "billing_street", "billing_city",
+                  "billing_state", "billing_postal_code", "billing_country", "employees", "annual_revenue", "rating",
+                  "description", "owner")
+CONTACT_FIELDS = ("salutation", "first_name", "last_name", "title", "department", "account", "email", "phone", "mobile",
+                  "mailing_street", "mailing_city", "mailing_postal_code", "mailing_country", "birthdate",
+                  "preferred_language", "email_opt_out", "do_not_call", "owner")
+
+
+def account_duplicates():
+    from crm.core.duplicates import DuplicateSpec
+
+    return DuplicateSpec(phones=("phone",), country="billing_country", similar=("name",))
+
+
+def contact_duplicates():
+    from crm.core.duplicates import DuplicateSpec
+
+    return DuplicateSpec(email="email", phones=("phone", "mobile"), country="mailing_country",
+                         similar=("last_name", "first_name"))
+
+
+def account_merge():
+    from crm.core.merge import MergeSpec
+
+    return MergeSpec(fields=ACCOUNT_FIELDS)
+
+
+def contact_merge():
+    from crm.core.merge import MergeSpec
+
+    return MergeSpec(fields=CONTACT_FIELDS)
+
+
+def account_import():
+    from django.utils.translation import gettext_lazy
+
+    from crm.core.vocabularies import INDUSTRY_ALIASES
+    from crm.imports.spec import ImportSpec
+
+    return ImportSpec(
+        fields=ACCOUNT_FIELDS,
+        concepts={"company": "name", "account_type": "account_type", "industry": "industry",
+                  "parent_account": "parent", "website": "website", "phone": "phone", "street": "billing_street",
+                  "city": "billing_city", "state": "billing_state", "postal_code": "billing_postal_code",
+                  "country": "billing_country", "employees": "employees", "annual_revenue": "annual_revenue",
+                  "rating": "rating", "description": "description", "owner": "owner"},
+        required_any=("name",),
+        related_by_name={"parent": "name"},
+        value_aliases={"industry": INDUSTRY_ALIASES},
+        title=gettext_lazy("Import accounts"),
+        records_label=gettext_lazy("Back to accounts"),
+    )
+
+
+def contact_import():
+    from django.utils.translation import gettext_lazy
+
+    from crm.imports.spec import ImportSpec
+
+    return ImportSpec(
+        fields=CONTACT_FIELDS,
+        concepts={"salutation": "salutation", "first_name": "first_name", "last_name": "last_name", "title": "title",
+                  "department": "department", "company": "account", "email": "email", "phone": "phone",
+                  "mobile": "mobile", "street": "mailing_street", "city": "mailing_city",
+                  "postal_code": "mailing_postal_code", "country": "mailing_country", "birthdate": "birthdate",
+                  "preferred_language": "preferred_language", "email_opt_out": "email_opt_out",
+                  "do_not_call": "do_not_call", "owner": "owner"},
+        required_any=("last_name",),
+        # A contacts file names its accounts: matched by name among the accounts the user sees, else created.
+        related_by_name={"account": "name"},
+        create_related=("account",),
+        supports_campaign=True,
+        vcard=True,
+        title=gettext_lazy("Import contacts"),
+        records_label=gettext_lazy("Back to contacts"),
+    )

@@ -7,6 +7,9 @@ class Config(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self):
+        from crm.core.demo import register_demo
+
+        register_demo("campaigns", "campaigns.demo.seed", after=('access',))
         from crm.core import records
 
         from .models import Campaign
@@ -15,3 +18,27 @@ class Config(AppConfig):
                          icon="megaphone", search_fields=("name",),
                          fields=("name", "campaign_type", "status", "start_date", "end_date", "budget", "actual_cost", "owner"),
                          nav_order=70)
+
+        from crm.lists.spec import BulkAction, register_bulk_action
+        from django.apps import apps as django_apps
+
+        for record_type in ("leads.lead", "accounts.contact"):
+            model = django_apps.get_model(record_type)
+            register_bulk_action(record_type, BulkAction(
+                "campaign", _("Add to campaign"), _add_to_campaign(model), done=_("Added to %(value)s: %(count)s."),
+                choices=_campaign_choices, prompt=_("Campaign…")))
+
+
+def _campaign_choices(user):
+    from .selectors import open_campaigns
+
+    return [(c.pk, c.name) for c in open_campaigns(user=user)]
+
+
+def _add_to_campaign(model):
+    def run(*, actor, ids, value):
+        from .selectors import open_campaigns
+        from .services import campaign_add
+
+        return campaign_add(actor=actor, campaign=open_campaigns(user=actor).get(pk=value), model=model, ids=ids)
+    return run

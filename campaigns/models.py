@@ -1,5 +1,7 @@
 """Campaigns and the touch ledger that attribution reads. (The minimal shape
 leads need; budgets, lists and sends arrive with the campaigns issue.)"""
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,7 +46,8 @@ class Campaign(Record):
 
 
 class Touch(models.Model):
-    """One campaign touch of a lead (later also of its contact and opportunity)."""
+    """One campaign touch of a record (a lead, later a contact): the ledger attribution reads. A converted lead's
+    touches move to its contact and name the opportunity they helped win."""
 
     class Channel(models.TextChoices):
         WEB_FORM = "web_form", _("Web form")
@@ -54,8 +57,9 @@ class Touch(models.Model):
         EVENT = "event", _("Event")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="touches")
-    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="touches")
-    contact = models.ForeignKey("accounts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="touches")
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.BigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
     opportunity = models.ForeignKey("opportunities.Opportunity", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="touches")
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
@@ -63,4 +67,5 @@ class Touch(models.Model):
 
     class Meta:
         ordering = ["touched_at", "id"]
-        indexes = [models.Index(fields=["lead", "touched_at"]), models.Index(fields=["campaign", "touched_at"])]
+        indexes = [models.Index(fields=["content_type", "object_id", "touched_at"], name="touch_record"),
+                   models.Index(fields=["campaign", "touched_at"], name="touch_campaign")]

@@ -202,7 +202,7 @@ def run() -> int:
     }
     children = {name: subprocess.Popen(cmd, env=env, cwd=BASE_DIR, start_new_session=True) for name, cmd in commands.items()}
 
-    from crm.demo import DEMO_PASSWORD, DEMO_USERS
+    from crm.access.demo import DEMO_PASSWORD, DEMO_USERS
 
     print(f"\n  The CRM runs on http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n", flush=True)
     print(f"  Demo logins, password {DEMO_PASSWORD}:")

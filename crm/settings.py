@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "crm.activities",
     "crm.notifications",
     "crm.lists",
+    "crm.imports",
     # the domain apps
     "leads",
     "accounts",

@@ -10,6 +10,8 @@ urlpatterns = [
     path("activities/", include("crm.activities.urls")),
     path("notifications/", include("crm.notifications.urls")),
     path("lists/", include("crm.lists.urls")),
+    path("records/", include("crm.core.record_urls")),
+    path("import/", include("crm.imports.urls")),
     path("leads/", include("leads.urls")),
     path("accounts/", include("accounts.urls")),
     path("opportunities/", include("opportunities.urls")),

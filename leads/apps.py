@@ -7,10 +7,13 @@ class Config(AppConfig):
     verbose_name = _("Leads")
 
     def ready(self):
+        from crm.core.demo import register_demo
+
+        register_demo("leads", "leads.demo.seed", after=('access', 'campaigns'))
         from crm.core import records
 
         from .models import Lead
-        from .records import LIST
+        from .records import LIST, duplicate_spec, import_spec, locked, merge_spec
 
         records.register(
             Lead,
@@ -19,6 +22,10 @@ class Config(AppConfig):
             detail_url_name="leads:detail",
             create_url_name="leads:create",
             list=LIST,
+            duplicates=duplicate_spec(),
+            imports=import_spec(),
+            merge=merge_spec(),
+            locked=locked,
             history_exclude=frozenset({"score_breakdown", "score_updated_at", "email_normalized", "phone_normalized"}),
             icon="person-plus",
             search_fields=("first_name", "last_name", "company", "email"),

@@ -70,3 +70,19 @@ def notify_owner(lead: Lead, actor=None) -> None:
         message = _("New lead assigned to you: %(name)s") % {"name": lead}
     notification_send(recipient=lead.owner, message=message, url=reverse("leads:detail", args=[lead.pk]),
                       verb="lead.assigned", actor=actor)
+
+
+def notify_assigned(assigned, actor) -> None:
+    """One notification per owner the assignment rules gave imported leads to, not one per lead."""
+    from django.utils.translation import ngettext
+
+    from crm.access.models import User
+    from crm.notifications.services import notification_send
+
+    for owner in User.objects.filter(pk__in=list(assigned)).exclude(pk=getattr(actor, "pk", None)):
+        count = assigned[owner.pk]
+        with override(owner.language or None):
+            message = ngettext("%(count)s lead from an import was assigned to you.",
+                               "%(count)s leads from an import were assigned to you.", count) % {"count": count}
+        notification_send(recipient=owner, message=message, url=reverse("leads:list") + "?mine=1",
+                          verb="lead.assigned", actor=actor)

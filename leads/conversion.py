@@ -1,5 +1,6 @@
-"""Turning a lead into customer records, and merging two leads into one.
-Both run in one transaction: any failure leaves nothing behind."""
+"""Turning a lead into customer records: an account, a contact and optionally an opportunity, created or linked
+through their apps' services, in one transaction (any failure leaves nothing behind). Merging leads is the
+shared merge (crm.core.merge) with the leads' MergeSpec."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,7 +13,6 @@ from crm.activities.services import activities_move, activity_log
 from crm.core.events import emit
 from crm.customization.fields import by_key
 from leads.models import Lead, LifecycleStage, LifecycleTransition
-from leads.services import _keys, _snapshot, lead_delete, lead_update, normalize_email, normalize_phone
 
 
 class ConversionRefused(Exception):
@@ -38,10 +38,11 @@ def lead_convert(*, actor, lead: Lead, account=None, account_name: str = "", con
                  stage=None, owner=None) -> Conversion:
     """Create (or link) the account and contact, optionally an opportunity; move the lead's
     activities and campaign touches onto them; make the lead read-only, pointing at them."""
-    from accounts.models import Account, Contact, ContactRole
-    from campaigns.models import Touch
+    from accounts.models import Account, Contact
+    from accounts.services import account_create, contact_account_set, contact_create, contact_role_add
     from leads.qualification import progress
-    from opportunities.models import Opportunity, Stage, StageChange
+    from opportunities.models import Opportunity
+    from opportunities.services import default_open_stage, opportunity_create
 
     lead = Lead.objects.select_for_update(of=("self",)).select_related("source", "owner").get(pk=lead.pk)
     if lead.is_converted:
@@ -56,60 +57,40 @@ def lead_convert(*, actor, lead: Lead, account=None, account_name: str = "", con
     now = timezone.now()
 
     if account is None:
-        account = Account(
+        account = account_create(actor=actor, data={"from_lead": lead.pk}, account=Account(
             name=(account_name or lead.company or lead.full_name).strip(), industry=lead.industry,
             website=lead.website, phone=lead.phone, billing_street=lead.street, billing_city=lead.city,
             billing_state=lead.state, billing_postal_code=lead.postal_code, billing_country=lead.country,
             employees=lead.employees, annual_revenue=lead.annual_revenue, rating=lead.rating,
-            description=lead.description, owner=owner, created_by=actor, custom=_copy_custom(lead, "accounts.account"),
-        )
-        account._history_user = actor
-        account.full_clean()
-        account.save()
-        emit("account.created", account, actor=actor, data={"from_lead": lead.pk})
+            description=lead.description, owner=owner, custom=_copy_custom(lead, "accounts.account")))
     if contact is None:
-        contact = Contact(
+        contact = contact_create(actor=actor, data={"from_lead": lead.pk}, contact=Contact(
             first_name=lead.first_name, last_name=lead.last_name, title=lead.title, account=account,
             email=lead.email, phone=lead.phone, mobile=lead.mobile, mailing_street=lead.street,
             mailing_city=lead.city, mailing_postal_code=lead.postal_code, mailing_country=lead.country,
-            owner=owner, created_by=actor, custom=_copy_custom(lead, "accounts.contact"),
-            email_normalized=normalize_email(lead.email), phone_normalized=normalize_phone(lead.phone or lead.mobile, lead.country),
-        )
-        contact._history_user = actor
-        contact.full_clean()
-        contact.save()
-        emit("contact.created", contact, actor=actor, data={"from_lead": lead.pk})
+            owner=owner, custom=_copy_custom(lead, "accounts.contact")))
     elif contact.account_id is None:
-        contact.account = account
-        contact._history_user = actor
-        contact.save(update_fields=["account", "updated_at"])
+        contact_account_set(actor=actor, contact=contact, account=account)
     role = lead.authority_role or lead.champ_authority
     if role:
-        ContactRole.objects.get_or_create(contact=contact, account=account, role=role)
+        contact_role_add(contact=contact, account=account, role=role)
 
     opportunity = None
     if create_opportunity:
-        if stage is None:
-            stage = (Stage.objects.filter(pipeline__is_default=True, outcome=Stage.Outcome.OPEN).order_by("order").first()
-                     or Stage.objects.filter(outcome=Stage.Outcome.OPEN).order_by("pipeline__order", "order").first())
+        stage = stage or default_open_stage()
         if stage is None:
             raise ConversionRefused(_("No sales pipeline with open stages is set up."))
-        pipeline = stage.pipeline
-        opportunity = Opportunity(
-            name=(opportunity_name or f"{account.name}").strip(), account=account, contact=contact, pipeline=pipeline,
-            stage=stage, amount=amount, currency=lead.currency, probability=stage.probability, close_date=close_date,
-            lead_source=str(lead.source or ""), campaign=lead.last_touch_campaign or lead.first_touch_campaign,
-            owner=owner, created_by=actor, custom=_copy_custom(lead, "opportunities.opportunity"),
-        )
-        opportunity._history_user = actor
-        opportunity.full_clean()
-        opportunity.save()
-        StageChange.objects.create(opportunity=opportunity, to_stage=stage, amount=amount,
-                                   probability=stage.probability, actor=actor)
-        emit("opportunity.created", opportunity, actor=actor, data={"from_lead": lead.pk})
+        opportunity = opportunity_create(actor=actor, data={"from_lead": lead.pk}, opportunity=Opportunity(
+            name=(opportunity_name or f"{account.name}").strip(), account=account, contact=contact,
+            pipeline=stage.pipeline, stage=stage, amount=amount, currency=lead.currency, probability=stage.probability,
+            close_date=close_date, lead_source=str(lead.source or ""),
+            campaign=lead.last_touch_campaign or lead.first_touch_campaign, owner=owner,
+            custom=_copy_custom(lead, "opportunities.opportunity")))
+
+    from campaigns.services import touches_move
 
     activities_move(source=lead, target=contact)
-    Touch.objects.filter(lead=lead).update(contact=contact, opportunity=opportunity)
+    touches_move(source=lead, target=contact, opportunity=opportunity)
 
     before = lead.lifecycle_stage
     lead.lifecycle_stage = LifecycleStage.CONVERTED
@@ -123,58 +104,3 @@ def lead_convert(*, actor, lead: Lead, account=None, account_name: str = "", con
     emit("lead.converted", lead, actor=actor, data={
         "account": account.pk, "contact": contact.pk, "opportunity": opportunity.pk if opportunity else None})
     return Conversion(account, contact, opportunity)
-
-
-# Fields a merge lets the user pick from either lead.
-MERGE_FIELDS = ["first_name", "last_name", "company", "title", "email", "phone", "mobile", "website", "street", "city",
-                "state", "postal_code", "country", "industry", "employees", "annual_revenue", "currency", "description",
-                "competitors", "objections", "rating", "source", "status", "owner", "budget_confirmed",
-                "budget_amount", "authority_role", "need_pain_points", "need_requirements", "need_desired_outcome",
-                "timeline_urgency", "timeline_timeframe", "champ_challenges", "champ_authority", "champ_money",
-                "champ_prioritization"]
-
-
-@transaction.atomic
-def lead_merge(*, actor, survivor: Lead, other: Lead, take_from_other: set[str]) -> Lead:
-    """Merge `other` into `survivor`: the fields named in `take_from_other` (model names or
-    cf_<name>) come from `other`; its activities, campaign touches, lifecycle transitions and
-    field history move to the survivor; then `other` is deleted."""
-    from campaigns.models import Touch
-
-    survivor, other = (Lead.objects.select_for_update().get(pk=pk) for pk in (survivor.pk, other.pk))
-    if survivor.is_converted or other.is_converted:
-        raise ConversionRefused(_("Converted leads cannot be merged."))
-    if survivor.pk == other.pk:
-        raise ConversionRefused(_("Pick two different leads."))
-    before = _snapshot(survivor)
-    for name in take_from_other:
-        if name.startswith("cf_"):
-            key = name[3:]
-            custom = dict(survivor.custom or {})
-            if key in (other.custom or {}):
-                custom[key] = other.custom[key]
-            else:
-                custom.pop(key, None)
-            survivor.custom = custom
-        elif name in MERGE_FIELDS:
-            field = Lead._meta.get_field(name)
-            setattr(survivor, field.attname, getattr(other, field.attname))
-    # Attribution: the earlier first touch and the later last touch win.
-    touches = Touch.objects.filter(lead__in=[survivor, other]).order_by("touched_at", "id")
-    first, last = touches.first(), touches.last()
-    if first:
-        survivor.first_touch_campaign_id, survivor.last_touch_campaign_id = first.campaign_id, last.campaign_id
-    survivor.score = max(survivor.score, other.score)
-    _keys(survivor)
-    lead_update(actor=actor, lead=survivor, before=before)
-
-    moved = activities_move(source=other, target=survivor)
-    Touch.objects.filter(lead=other).update(lead=survivor)
-    LifecycleTransition.objects.filter(lead=other).update(lead=survivor)
-    survivor.history.model.objects.filter(id=other.pk).update(id=survivor.pk, history_change_reason=f"merged:{other.pk}")
-    activity_log(target=survivor, verb="merged", actor=actor,
-                 subject=_("Merged with lead %(name)s (#%(id)s)") % {"name": other, "id": other.pk},
-                 data={"merged": other.pk, "fields": sorted(take_from_other), "activities": moved})
-    emit("lead.merged", survivor, actor=actor, data={"merged": other.pk})
-    lead_delete(actor=actor, lead=other)
-    return survivor

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import Record
+from crm.core.vocabularies import BuyingRole, Industry, Rating
 
 SOURCE_PICKLIST = "leads.source"
 STATUS_PICKLIST = "leads.status"
@@ -19,24 +20,6 @@ class LifecycleStage(models.TextChoices):
     SQL = "sql", _("Sales qualified (SQL)")
     CONVERTED = "converted", _("Converted")
     UNQUALIFIED = "unqualified", _("Unqualified")
-
-
-class Rating(models.TextChoices):
-    HOT = "hot", _("Hot")
-    WARM = "warm", _("Warm")
-    COLD = "cold", _("Cold")
-
-
-class BuyingRole(models.TextChoices):
-    """The contact's part in the purchase; the same roles contacts will have on accounts."""
-
-    DECISION_MAKER = "decision_maker", _("Decision maker")
-    ECONOMIC_BUYER = "economic_buyer", _("Economic buyer")
-    TECHNICAL_BUYER = "technical_buyer", _("Technical buyer")
-    INFLUENCER = "influencer", _("Influencer")
-    CHAMPION = "champion", _("Champion")
-    USER = "user", _("User")
-    OTHER = "other", _("Other")
 
 
 class Level(models.TextChoices):
@@ -52,25 +35,6 @@ class Timeframe(models.TextChoices):
     YEAR = "6_12_months", _("6–12 months")
     LATER = "12_plus_months", _("More than 12 months")
     UNKNOWN = "unknown", _("Unknown")
-
-
-class Industry(models.TextChoices):
-    AGRICULTURE = "agriculture", _("Agriculture")
-    CONSTRUCTION = "construction", _("Construction")
-    CONSULTING = "consulting", _("Consulting")
-    EDUCATION = "education", _("Education")
-    ENERGY = "energy", _("Energy")
-    FINANCE = "finance", _("Finance")
-    GOVERNMENT = "government", _("Government")
-    HEALTHCARE = "healthcare", _("Healthcare")
-    HOSPITALITY = "hospitality", _("Hospitality")
-    MANUFACTURING = "manufacturing", _("Manufacturing")
-    MEDIA = "media", _("Media")
-    RETAIL = "retail", _("Retail")
-    TECHNOLOGY = "technology", _("Technology")
-    TELECOM = "telecom", _("Telecommunications")
-    TRANSPORT = "transport", _("Transport and logistics")
-    OTHER = "other", _("Other")
 
 
 def search_text():
@@ -230,62 +194,6 @@ class WebForm(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class ImportJob(models.Model):
-    """One CSV/XLSX/vCard import: its file, choices, preview and outcome."""
-
-    class Status(models.TextChoices):
-        UPLOADED = "uploaded", _("Uploaded")
-        PREVIEWED = "previewed", _("Previewed")
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
-
-    class Duplicates(models.TextChoices):
-        SKIP = "skip", _("Skip duplicates")
-        UPDATE = "update", _("Update the existing lead")
-        CREATE = "create", _("Create anyway")
-
-    class Mode(models.TextChoices):
-        ALL_OR_NOTHING = "all_or_nothing", _("All or nothing: import only if every row is valid")
-        GOOD_ROWS = "good_rows", _("Import the good rows, skip the bad ones")
-
-    record_type = models.CharField(max_length=100, default="leads.lead")
-    file = models.FileField(upload_to="imports/%Y/%m/")
-    original_name = models.CharField(_("file"), max_length=255)
-    file_format = models.CharField(max_length=10)  # csv, xlsx, vcf
-    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
-    duplicates = models.CharField(_("duplicates"), max_length=10, choices=Duplicates.choices, default=Duplicates.SKIP)
-    mode = models.CharField(_("when rows are invalid"), max_length=20, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
-    assign_by_rules = models.BooleanField(_("assign using active rules"), default=False)
-    campaign = models.ForeignKey("campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.UPLOADED)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
-    created_count = models.PositiveIntegerField(default=0)
-    updated_count = models.PositiveIntegerField(default=0)
-    skipped_count = models.PositiveIntegerField(default=0)
-    error_count = models.PositiveIntegerField(default=0)
-    # [{"row": 3, "errors": ["email: Enter a valid email address."]}, ...]
-    errors = models.JSONField(default=list, blank=True)
-    message = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("import")
-        verbose_name_plural = _("imports")
-
-    def __str__(self) -> str:
-        return self.original_name
-
-    @property
-    def progress_percent(self) -> int:
-        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
 
 
 class Framework(models.TextChoices):

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from campaigns.models import Touch
 from crm.activities.models import Activity
 from leads.models import Lead, ScoringRule
 from crm.core import conditions
@@ -24,8 +23,9 @@ def _activities(lead: Lead):
 def _engagement_count(lead: Lead, rule: ScoringRule, now) -> int:
     since = now - timedelta(days=rule.within_days) if rule.within_days else None
     if rule.engagement == ScoringRule.Engagement.WEB_FORM:
-        qs = lead.touches.filter(channel="web_form")
-        return qs.filter(touched_at__gte=since).count() if since else qs.count()
+        from campaigns.selectors import touch_counts
+
+        return touch_counts(model=Lead, ids=[lead.pk], channel="web_form", since=since).get(lead.pk, 0)
     qs = _activities(lead).filter(kind=rule.engagement)
     if rule.engagement == ScoringRule.Engagement.TASK:
         qs = qs.filter(status=Activity.Status.DONE)
@@ -33,8 +33,10 @@ def _engagement_count(lead: Lead, rule: ScoringRule, now) -> int:
 
 
 def last_engagement(lead: Lead):
+    from campaigns.selectors import last_touches
+
     latest = _activities(lead).exclude(kind=Activity.Kind.SYSTEM).aggregate(at=Max("occurred_at"))["at"]
-    touch = lead.touches.aggregate(at=Max("touched_at"))["at"]
+    touch = last_touches(model=Lead, ids=[lead.pk]).get(lead.pk)
     return max(d for d in (latest, touch, lead.created_at) if d is not None)
 
 
@@ -70,29 +72,29 @@ class _Batch:
 
     def __init__(self, leads: list[Lead], rules: list[ScoringRule], now):
         ids = [lead.pk for lead in leads]
+        from campaigns.selectors import last_touches, touch_counts
+
         activities = Activity.objects.filter(content_type=ContentType.objects.get_for_model(Lead), object_id__in=ids)
-        touches = Touch.objects.filter(lead_id__in=ids)
         self.counts: dict[tuple[int, int], int] = {}
         for rule in rules:
             if rule.kind != ScoringRule.Kind.ENGAGEMENT:
                 continue
             since = now - timedelta(days=rule.within_days) if rule.within_days else None
             if rule.engagement == ScoringRule.Engagement.WEB_FORM:
-                qs, key = touches.filter(channel="web_form"), "lead_id"
-                qs = qs.filter(touched_at__gte=since) if since else qs
+                counted = touch_counts(model=Lead, ids=ids, channel="web_form", since=since).items()
             else:
-                qs, key = activities.filter(kind=rule.engagement), "object_id"
+                qs = activities.filter(kind=rule.engagement)
                 if rule.engagement == ScoringRule.Engagement.TASK:
                     qs = qs.filter(status=Activity.Status.DONE)
                 qs = qs.filter(occurred_at__gte=since) if since else qs
-            for lead_id, count in qs.order_by().values(key).annotate(n=Count("id")).values_list(key, "n"):
+                counted = qs.order_by().values("object_id").annotate(n=Count("id")).values_list("object_id", "n")
+            for lead_id, count in counted:
                 self.counts[(rule.pk, lead_id)] = count
         self.last: dict[int, object] = {}
         if any(rule.kind == ScoringRule.Kind.DECAY for rule in rules):
             latest = (activities.exclude(kind=Activity.Kind.SYSTEM).order_by().values("object_id")
                       .annotate(at=Max("occurred_at")).values_list("object_id", "at"))
-            touched = touches.order_by().values("lead_id").annotate(at=Max("touched_at")).values_list("lead_id", "at")
-            for lead_id, at in [*latest, *touched]:
+            for lead_id, at in [*latest, *last_touches(model=Lead, ids=ids).items()]:
                 self.last[lead_id] = max(at, self.last.get(lead_id, at))
 
 

@@ -2,9 +2,6 @@
 user, keeps the duplicate keys and emits an event."""
 from __future__ import annotations
 
-import functools
-
-import phonenumbers
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -18,32 +15,11 @@ class LeadReadOnly(Exception):
     """A converted lead cannot change."""
 
 
-def normalize_email(value: str) -> str:
-    return (value or "").strip().lower()
-
-
-def normalize_phone(value: str, country: str = "") -> str:
-    if not value or not value.strip():
-        return ""
-    return _e164(value, (country or "").strip().upper() or "FI")
-
-
-@functools.lru_cache(maxsize=65536)  # parsing costs ~0.1 ms; imports and duplicate checks repeat numbers
-def _e164(value: str, country: str) -> str:
-    try:
-        number = phonenumbers.parse(value, country)
-    except phonenumbers.NumberParseException:
-        return ""
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if phonenumbers.is_possible_number(number) else ""
-
-
-def duplicate_keys(email: str, phone: str, mobile: str, country: str) -> tuple[str, str]:
-    """The normalized email and phone a lead is matched on: its phone, or its mobile when it has none."""
-    return normalize_email(email), normalize_phone(phone if (phone or "").strip() else mobile, country)
-
-
 def _keys(lead: Lead) -> None:
-    lead.email_normalized, lead.phone_normalized = duplicate_keys(lead.email, lead.phone, lead.mobile, lead.country)
+    """The normalised email and phone the duplicate rules match the lead on (its phone, else its mobile)."""
+    from crm.core import records
+
+    records.for_model(Lead).duplicates.set_keys(lead)
 
 
 def _snapshot(lead: Lead) -> dict:
@@ -72,26 +48,12 @@ def lead_create(*, actor, lead: Lead, assign_by_rules: bool = False, campaign=No
     lead.save()
     LifecycleTransition.objects.create(lead=lead, to_stage=lead.lifecycle_stage, actor=lead.created_by)
     if campaign is not None:
-        touch_add(lead=lead, campaign=campaign, channel=channel)
+        from campaigns.services import touch_add
+
+        touch_add(record=lead, campaign=campaign, channel=channel, actor=actor)
     emit("lead.created", lead, actor=actor)
     notify_owner(lead, actor if getattr(actor, "is_authenticated", False) else None)
     return lead
-
-
-def touch_add(*, lead: Lead, campaign, channel: str, at=None):
-    """Record a campaign touch; the first one is the lead's first touch, the newest its last touch."""
-    from django.utils import timezone
-
-    from campaigns.models import Touch
-
-    touch = Touch.objects.create(lead=lead, campaign=campaign, channel=channel, touched_at=at or timezone.now())
-    updates = {"last_touch_campaign": campaign}
-    if lead.first_touch_campaign_id is None:
-        updates["first_touch_campaign"] = campaign
-    Lead.objects.filter(pk=lead.pk).update(**updates)
-    for name, value in updates.items():
-        setattr(lead, name, value)
-    return touch
 
 
 @transaction.atomic
@@ -113,11 +75,10 @@ def lead_snapshot(lead: Lead) -> dict:
     return _snapshot(lead)
 
 
-@transaction.atomic
 def lead_delete(*, actor, lead: Lead) -> None:
-    emit("lead.deleted", lead, actor=actor)
-    lead._history_user = actor
-    lead.delete()
+    from crm.core.services import record_delete
+
+    record_delete(actor=actor, record=lead)
 
 
 def source_choices():
@@ -174,42 +135,15 @@ def _visible_for_bulk(user, ids, action):
 
 
 @transaction.atomic
-def leads_bulk_update(*, actor, ids, owner=None, status=None) -> int:
-    """Assign and/or change the status of the given leads the actor may edit; returns how many changed."""
-    from leads.assignment import notify_owner
-
+def leads_status_set(*, actor, ids, status) -> int:
+    """Give the leads among `ids` that the actor may edit (converted ones never change) a new status;
+    returns how many changed."""
     count = 0
-    for lead in _visible_for_bulk(actor, ids, "edit").select_for_update(of=("self",)).select_related("owner"):
-        before = _snapshot(lead)
-        if owner is not None:
-            lead.owner = owner
-        if status is not None:
-            lead.status = status
-        if _snapshot(lead) == before:
+    for lead in _visible_for_bulk(actor, ids, "edit").select_for_update(of=("self",)):
+        if lead.status_id == status.pk:
             continue
+        before = _snapshot(lead)
+        lead.status = status
         lead_update(actor=actor, lead=lead, before=before)
-        if owner is not None and before["owner_id"] != owner.pk:
-            notify_owner(lead, actor)
-        count += 1
-    return count
-
-
-@transaction.atomic
-def leads_bulk_delete(*, actor, ids) -> int:
-    if not actor.can("leads.lead", "delete"):
-        return 0
-    count = 0
-    for lead in Lead.objects.visible_to(actor, "edit").filter(pk__in=ids):
-        lead_delete(actor=actor, lead=lead)
-        count += 1
-    return count
-
-
-@transaction.atomic
-def leads_bulk_add_to_campaign(*, actor, ids, campaign) -> int:
-    count = 0
-    for lead in _visible_for_bulk(actor, ids, "edit"):
-        touch_add(lead=lead, campaign=campaign, channel="manual")
-        emit("lead.touched", lead, actor=actor, data={"campaign": campaign.pk})
         count += 1
     return count

@@ -43,13 +43,6 @@ def lead_score_decay_task(batch: int = 5000) -> int:
     stale = timezone.now() - timedelta(days=1)
     ids = list(Lead.objects.exclude(lifecycle_stage__in=[LifecycleStage.CONVERTED, LifecycleStage.UNQUALIFIED])
                .filter(score_updated_at__lt=stale).values_list("pk", flat=True)[:batch])
-    for lead_id in ids:
-        lead_score_task.delay(lead_id)
+    if ids:  # one message: a worker splits it into batches
+        lead_score_many_task.delay(ids)
     return len(ids)
-
-
-@shared_task(acks_late=True)
-def lead_import_task(job_id: int) -> None:
-    from leads.imports import import_run
-
-    import_run(job_id)

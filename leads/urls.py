@@ -1,4 +1,6 @@
+from django.contrib.auth.decorators import login_required
 from django.urls import path
+from django.views.generic import RedirectView
 
 from crm.lists.views import record_list
 from leads import views, views_capture, views_setup
@@ -7,7 +9,6 @@ app_name = "leads"
 urlpatterns = [
     path("", record_list, {"record_type": "leads.lead"}, name="list"),
     path("new/", views.lead_create, name="create"),
-    path("duplicates/", views.duplicate_check, name="duplicate_check"),
     path("<int:pk>/", views.lead_detail, name="detail"),
     path("<int:pk>/edit/", views.lead_edit, name="edit"),
     path("<int:pk>/delete/", views.lead_delete, name="delete"),
@@ -15,13 +16,10 @@ urlpatterns = [
     path("<int:pk>/stage/", views.lead_stage, name="stage"),
     path("<int:pk>/qualify/", views.lead_qualify, name="qualify"),
     path("<int:pk>/convert/", views.lead_convert_view, name="convert"),
-    path("<int:pk>/merge/", views.lead_merge_view, name="merge"),
-    path("<int:pk>/duplicates/", views.lead_duplicates, name="duplicates"),
+    # Old bookmarks of the lead import: it is the shared import engine's page now.
+    path("import/", login_required(RedirectView.as_view(pattern_name="imports:start")), {"slug": "leads"},
+         name="import"),
     # Capture
-    path("import/", views_capture.import_start, name="import"),
-    path("import/<int:pk>/", views_capture.import_detail, name="import_detail"),
-    path("import/<int:pk>/run/", views_capture.import_start_run, name="import_run"),
-    path("import/<int:pk>/progress/", views_capture.import_progress, name="import_progress"),
     path("forms/", views_capture.webform_list, name="webform_list"),
     path("forms/new/", views_capture.webform_edit, name="webform_create"),
     path("forms/<int:pk>/", views_capture.webform_edit, name="webform_edit"),

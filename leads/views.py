@@ -14,9 +14,11 @@ from crm.access.fls import hidden_fields, readonly_fields
 from crm.core import display
 from crm.core.history import field_history
 from crm.core.services import recent_view_touch
-from crm.customization.fields import definitions
-from leads import duplicates, services
-from leads.conversion import MERGE_FIELDS, ConversionRefused, lead_convert, lead_merge
+from campaigns.selectors import touches_for
+from crm.core import records
+from crm.core.record_views import duplicate_warning
+from leads import services
+from leads.conversion import ConversionRefused, lead_convert
 from leads.forms import SECTIONS, ConvertForm, LeadCreateForm, LeadForm, QualificationForm, StageForm
 from leads.models import Lead, LifecycleStage
 from leads.qualification import progress
@@ -43,13 +45,6 @@ def _can_edit(request, lead) -> bool:
             and Lead.objects.visible_to(request.user, "edit").filter(pk=lead.pk).exists())
 
 
-def _visible_split(user, matches) -> tuple[list, int]:
-    """Duplicate matches the user may see, and how many more exist that they may not (counted, never shown)."""
-    visible_ids = set(Lead.objects.visible_to(user).filter(pk__in=[m.lead.pk for m in matches])
-                      .values_list("pk", flat=True))
-    return [m for m in matches if m.lead.pk in visible_ids], len(matches) - len(visible_ids)
-
-
 @login_required
 def lead_detail(request, pk):
     lead = _lead_for(request, pk)
@@ -71,29 +66,10 @@ def lead_detail(request, pk):
         "qualification_form": QualificationForm(instance=lead, framework=qualification.framework, user=request.user),
         "stage_form": StageForm(initial={"stage": lead.lifecycle_stage}),
         "transitions": lead.lifecycle_transitions.select_related("actor").order_by("-created_at", "-id")[:20],
-        "touches": lead.touches.select_related("campaign").order_by("-touched_at")[:20],
+        "touches": touches_for(lead),
         "can_convert": can_edit and lead.lifecycle_stage != LifecycleStage.UNQUALIFIED,
         "tab": request.GET.get("tab", "details"),
     })
-
-
-@login_required
-def lead_duplicates(request, pk):
-    """The lead page's "Possible duplicates" panel, loaded by htmx after the page so the
-    similarity search never holds the page up."""
-    lead = _lead_for(request, pk)
-    dupes, hidden = _visible_split(request.user, duplicates.find_for(lead)) if not lead.is_converted else ([], 0)
-    return render(request, "leads/_duplicates_panel.html", {
-        "lead": lead, "duplicates": dupes, "hidden_duplicates": hidden, "can_edit": _can_edit(request, lead)})
-
-
-def _duplicate_warning(request, form):
-    """Possible duplicates of what the form holds (visible ones listed, the rest counted)."""
-    data = form.cleaned_data
-    matches = duplicates.find(email=data.get("email", ""), phone=data.get("phone", ""), mobile=data.get("mobile", ""),
-                              country=data.get("country", ""), company=data.get("company", ""),
-                              last_name=data.get("last_name", ""), exclude_pk=form.instance.pk)
-    return _visible_split(request.user, matches)
 
 
 @login_required
@@ -102,7 +78,7 @@ def lead_create(request):
     form = LeadCreateForm(request.POST or None, user=request.user, initial={"owner": request.user.pk})
     ctx = {"form": form}
     if request.method == "POST" and form.is_valid():
-        dupes, hidden = _duplicate_warning(request, form)
+        dupes, hidden = duplicate_warning(request, records.get(RT), form)
         if (dupes or hidden) and not form.cleaned_data.get("confirm_duplicates"):
             ctx.update(duplicates=dupes, hidden_duplicates=hidden)
             return render(request, "leads/lead_form.html", ctx, status=409)
@@ -211,21 +187,11 @@ def lead_qualify(request, pk):
 
 
 def _conversion_candidates(request, lead):
-    from accounts.models import Account, Contact
-    from leads.services import normalize_email
+    """Accounts and contacts the lead may already be, by their own duplicate rules, among those the user sees."""
+    from accounts.selectors import conversion_candidates
 
-    accounts = []
-    if lead.company.strip():
-        from django.contrib.postgres.search import TrigramSimilarity
-        from django.db.models.functions import Upper
-
-        accounts = list(Account.objects.visible_to(request.user).annotate(u=Upper("name"))
-                        .filter(u__trigram_similar=lead.company.upper())
-                        .annotate(sim=TrigramSimilarity(Upper("name"), lead.company.upper()))
-                        .filter(sim__gte=0.5).order_by("-sim")[:5])
-    email = normalize_email(lead.email)
-    contacts = list(Contact.objects.visible_to(request.user).filter(email_normalized=email)[:5]) if email else []
-    return accounts, contacts
+    return conversion_candidates(user=request.user, company=lead.company, email=lead.email, phone=lead.phone,
+                                 country=lead.country)
 
 
 @login_required
@@ -259,46 +225,3 @@ def lead_convert_view(request, pk):
             return redirect("accounts:detail", pk=result.account.pk)
     return render(request, "leads/lead_convert.html", {"lead": lead, "form": form, "qualification": qualification},
                   status=422 if request.method == "POST" else 200)
-
-
-@login_required
-def lead_merge_view(request, pk):
-    survivor = _lead_for(request, pk, "edit")
-    _require(request.user, "edit")
-    other = get_object_or_404(Lead.objects.visible_to(request.user, "edit").select_related("owner", "status", "source"),
-                              pk=request.GET.get("other") or request.POST.get("other") or 0)
-    if survivor.is_converted or other.is_converted or other.pk == survivor.pk:
-        messages.error(request, _("Converted leads cannot be merged."))
-        return redirect("leads:detail", pk=survivor.pk)
-    hidden = hidden_fields(request.user, RT)
-    readonly = readonly_fields(request.user, RT)
-    names = [n for n in MERGE_FIELDS if n not in hidden and n not in readonly]
-    names += [cf.key for cf in definitions(RT) if cf.key not in hidden and cf.key not in readonly]
-    rows = []
-    for name in names:
-        left, right = display.field_value(survivor, name), display.field_value(other, name)
-        if left != right:
-            rows.append({"name": name, "label": display.field_label(Lead, name), "left": left, "right": right,
-                         "pick_right": not left and bool(right)})
-    if request.method == "POST":
-        take = {r["name"] for r in rows if request.POST.get(f"pick_{r['name']}") == "other"}
-        try:
-            lead_merge(actor=request.user, survivor=survivor, other=other, take_from_other=take)
-        except (ConversionRefused, ValidationError) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-        else:
-            messages.success(request, _("Leads merged into %(name)s.") % {"name": survivor})
-            return redirect("leads:detail", pk=survivor.pk)
-    return render(request, "leads/lead_merge.html", {"lead": survivor, "other": other, "rows": rows})
-
-
-@login_required
-def duplicate_check(request):
-    """htmx from the create form: possible duplicates of what is typed so far."""
-    _require(request.user, "view")
-    g = request.GET
-    matches = duplicates.find(email=g.get("email", ""), phone=g.get("phone", ""), mobile=g.get("mobile", ""),
-                              country=g.get("country", ""), company=g.get("company", ""), last_name=g.get("last_name", ""))
-    dupes, hidden = _visible_split(request.user, matches)
-    return render(request, "leads/_duplicates.html", {"duplicates": dupes, "hidden_duplicates": hidden})
-

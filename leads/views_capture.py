@@ -1,12 +1,11 @@
-"""Capture: CSV/XLSX/vCard import with mapping and dry run, and web-to-lead forms
-(the builder for admins and the public endpoint anyone may post to)."""
+"""Capture: web-to-lead forms (the builder for admins and the public endpoint anyone may post to). Imports are
+the shared import engine's (crm.imports), configured in leads/records.py."""
 import secrets
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from crm.access.models import AuditLog
 from crm.access.services import audit
@@ -26,153 +24,10 @@ from crm.core import ratelimit
 from crm.core.events import emit
 from crm.core.middleware import client_ip
 from crm.customization.fields import by_key, definitions, form_field, to_json
-from leads import imports, services
-from leads.models import SOURCE_PICKLIST, ImportJob, Lead, WebForm
-from leads.tasks import lead_import_task
+from leads import services
+from leads.models import SOURCE_PICKLIST, Lead, WebForm
 
 RT = "leads.lead"
-
-
-# --- import -------------------------------------------------------------------------------------------------
-
-class UploadForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("File (.csv, .xlsx or .vcf)"))
-
-
-class OptionsForm(forms.ModelForm):
-    class Meta:
-        model = ImportJob
-        fields = ["duplicates", "mode", "assign_by_rules", "campaign"]
-        widgets = {"duplicates": forms.RadioSelect, "mode": forms.RadioSelect}
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        from campaigns.models import Campaign
-
-        self.fields["campaign"].queryset = Campaign.objects.visible_to(user).order_by("name")
-        self.fields["campaign"].label = _("Campaign (adds a touch to every imported lead)")
-
-
-def _require_import(user):
-    if not user.can(RT, "import"):
-        raise Http404
-
-
-def _job_for(request, pk):
-    return get_object_or_404(ImportJob, pk=pk, created_by=request.user, record_type=RT)
-
-
-@login_required
-def import_start(request):
-    _require_import(request.user)
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        uploaded = form.cleaned_data["file"]
-        try:
-            fmt = imports.file_format(uploaded.name)
-            imports.check_limits(uploaded, fmt)
-            uploaded.seek(0)
-            data = uploaded.read()
-            headers, rows, problems = imports.read_table(data, fmt)
-            if len(rows) > settings.IMPORT_MAX_ROWS:
-                raise imports.ImportRefused(_("The file has more than %(limit)s rows. Split it into smaller files.")
-                                            % {"limit": settings.IMPORT_MAX_ROWS})
-            if not rows:
-                raise imports.ImportRefused(_("The file has no rows to import.") if fmt != "vcf"
-                                            else _("The file has no vCards (BEGIN:VCARD … END:VCARD)."))
-        except imports.ImportRefused as exc:
-            form.add_error("file", str(exc))
-        else:
-            uploaded.seek(0)
-            job = ImportJob.objects.create(original_name=uploaded.name[:255], file=uploaded, file_format=fmt,
-                                           created_by=request.user, total_rows=len(rows),
-                                           mapping=imports.guess_mapping(headers) if fmt != "vcf" else {})
-            return redirect("leads:import_detail", pk=job.pk)
-    jobs = ImportJob.objects.filter(created_by=request.user, record_type=RT)[:10]
-    return render(request, "leads/import_start.html", {"form": form, "jobs": jobs,
-                                                       "max_mb": round(settings.IMPORT_MAX_BYTES / 1048576)},
-                  status=422 if request.method == "POST" else 200)
-
-
-def _read_job(job):
-    job.file.open("rb")
-    try:
-        return imports.read_table(job.file.read(), job.file_format)
-    finally:
-        job.file.close()
-
-
-@login_required
-def import_detail(request, pk):
-    """Mapping and options, the dry-run preview, then the result or the progress of a running import."""
-    _require_import(request.user)
-    job = _job_for(request, pk)
-    if job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING, ImportJob.Status.DONE, ImportJob.Status.FAILED):
-        return render(request, "leads/import_result.html", {"job": job, "progress": _progress(job)})
-    headers, rows, _problems = _read_job(job)
-    choices = imports.target_choices()
-    options = OptionsForm(request.POST or None, instance=job, user=request.user)
-    mapping = dict(job.mapping)
-    errors = []
-    if request.method == "POST":
-        if job.file_format != "vcf":
-            valid = {c for c, _ in choices}
-            mapping = {h: (request.POST.get(f"map_{i}", "") if request.POST.get(f"map_{i}", "") in valid else "")
-                       for i, h in enumerate(headers)}
-            targets = [t for t in mapping.values() if t]
-            if len(targets) != len(set(targets)):
-                errors.append(_("Two columns are mapped to the same field."))
-            if "last_name" not in targets:
-                errors.append(_("Map a column to “last name”: every lead needs one."))
-        if options.is_valid() and not errors:
-            job = options.save(commit=False)
-            job.mapping = mapping
-            job.save()
-            imports.import_preview(job, request.user)
-            return redirect("leads:import_detail", pk=job.pk)
-    columns = [{"index": i, "header": h, "target": mapping.get(h, ""),
-                "samples": [r[i] for r in rows[:3] if i < len(r)]} for i, h in enumerate(headers)]
-    return render(request, "leads/import_detail.html", {
-        "job": job, "columns": columns, "choices": choices, "options": options, "errors": errors,
-        "async": job.total_rows > settings.IMPORT_ASYNC_ROWS}, status=422 if request.method == "POST" else 200)
-
-
-@login_required
-@require_POST
-def import_start_run(request, pk):
-    _require_import(request.user)
-    job = _job_for(request, pk)
-    if job.status != ImportJob.Status.PREVIEWED:
-        messages.error(request, _("Preview the import before running it."))
-        return redirect("leads:import_detail", pk=job.pk)
-    audit(actor=request.user, action=AuditLog.Action.IMPORT, target_type=RT, ip=client_ip(request),
-          data={"job": job.pk, "file": job.original_name, "rows": job.total_rows, "mode": job.mode,
-                "duplicates": job.duplicates})
-    if job.total_rows > settings.IMPORT_ASYNC_ROWS:
-        job.status = ImportJob.Status.QUEUED
-        job.save(update_fields=["status"])
-        transaction.on_commit(lambda: lead_import_task.delay(job.pk))
-        messages.info(request, _("The import runs in the background; this page shows its progress."))
-    else:
-        job = imports.import_run(job.pk)
-    return redirect("leads:import_detail", pk=job.pk)
-
-
-def _progress(job) -> int:
-    if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
-        return 100
-    done = cache.get(imports.progress_key(job.pk)) or 0
-    return min(99, int(100 * done / job.total_rows)) if job.total_rows else 0
-
-
-@login_required
-def import_progress(request, pk):
-    _require_import(request.user)
-    job = _job_for(request, pk)
-    response = render(request, "leads/_import_progress.html", {"job": job, "progress": _progress(job)})
-    if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
-        response["HX-Refresh"] = "true"  # show the final report
-    return response
 
 
 # --- web-to-lead forms --------------------------------------------------------------------------------------
@@ -343,12 +198,12 @@ def webform_public(request, key):
 @transaction.atomic
 def _submit(webform: WebForm, data: dict) -> Lead:
     """A new lead, or, when the email belongs to a lead already, a returning one: touch and timeline entry."""
-    from leads.duplicates import find
+    from crm.core.duplicates import find
 
     customs = by_key(RT)
     existing = None
-    if data.get("email"):
-        existing = next((m.lead for m in find(email=data["email"]) if not m.lead.is_converted), None)
+    if data.get("email"):  # a returning lead: the same email as an open lead
+        existing = next((m.record for m in find(Lead, {"email": data["email"]}) if not m.record.is_converted), None)
     if existing is not None:
         lead = existing
     else:
@@ -364,7 +219,9 @@ def _submit(webform: WebForm, data: dict) -> Lead:
         lead.custom = custom
         lead = services.lead_create(actor=None, lead=lead, assign_by_rules=True, campaign=None)
     if webform.campaign_id:
-        services.touch_add(lead=lead, campaign=webform.campaign, channel="web_form")
+        from campaigns.services import touch_add
+
+        touch_add(record=lead, campaign=webform.campaign, channel="web_form")
     activity_log(target=lead, verb="web_form", subject=_("Submitted the web form “%(name)s”") % {"name": webform.name},
                  data={"web_form": webform.pk, "returning": existing is not None})
     WebForm.objects.filter(pk=webform.pk).update(submissions=webform.submissions + 1)

@@ -7,12 +7,15 @@ class Config(AppConfig):
     verbose_name = _("Opportunities")
 
     def ready(self):
+        from crm.core.demo import register_demo
+
+        register_demo("opportunities", "opportunities.demo.seed", after=('accounts',))
         from crm.core import records
 
         from .models import Opportunity
-        from .records import LIST
+        from .records import LIST, import_spec
 
-        records.register(Opportunity, slug="opportunities", list=LIST, list_url_name="opportunities:list", detail_url_name="opportunities:detail",
+        records.register(Opportunity, slug="opportunities", list=LIST, imports=import_spec(), list_url_name="opportunities:list", detail_url_name="opportunities:detail",
                          icon="graph-up-arrow", search_fields=("name",),
                          fields=("name", "account", "pipeline", "stage", "amount", "currency", "probability",
                                  "close_date", "owner"), nav_order=40)

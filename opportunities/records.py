@@ -69,3 +69,50 @@ LIST = ListSpec(
     count_capped=_("More than %(n)s opportunities: filter or search to narrow the list."),
     empty_text=_("No opportunities match."),
 )
+
+
+# --- import -------------------------------------------------------------------------------------------------
+
+IMPORT_FIELDS = ("name", "account", "pipeline", "stage", "amount", "currency", "probability", "close_date",
+                 "lead_source", "description", "owner")
+
+
+def _import_defaults() -> dict:
+    from opportunities.services import default_open_stage
+
+    stage = default_open_stage()
+    return {"pipeline_id": stage.pipeline_id, "stage_id": stage.pk, "probability": stage.probability} if stage else {}
+
+
+def _import_complete(record: dict, columns: set) -> None:
+    """A stage named without its pipeline brings the pipeline; without a probability, the stage's."""
+    from opportunities.models import Stage
+
+    stage = Stage.objects.filter(pk=record.get("stage_id")).only("pipeline_id", "probability").first()
+    if stage is None:
+        return
+    if "pipeline" not in columns or record.get("pipeline_id") != stage.pipeline_id:
+        record["pipeline_id"] = stage.pipeline_id
+    if "probability" not in columns:
+        record["probability"] = stage.probability
+
+
+def import_spec():
+    from django.utils.translation import gettext_lazy
+
+    from crm.imports.spec import ImportSpec
+
+    return ImportSpec(
+        fields=IMPORT_FIELDS,
+        concepts={"opportunity_name": "name", "company": "account", "stage": "stage", "amount": "amount",
+                  "currency": "currency", "probability": "probability", "close_date": "close_date",
+                  "lead_source": "lead_source", "description": "description", "owner": "owner"},
+        required_any=("name",),
+        related_by_name={"account": "name"},
+        create_related=("account",),
+        defaults=_import_defaults,
+        complete=_import_complete,
+        row_fields=("pipeline_id", "stage_id", "probability"),
+        title=gettext_lazy("Import opportunities"),
+        records_label=gettext_lazy("Back to opportunities"),
+    )

@@ -18,3 +18,4 @@ class TouchFactory(factory.django.DjangoModelFactory):
 
     campaign = factory.SubFactory(CampaignFactory)
     channel = Touch.Channel.WEB_FORM
+    # record=<a lead or contact> (a generic relation: content type and id)

@@ -8,6 +8,9 @@ class Config(AppConfig):
     verbose_name = _("Access")
 
     def ready(self):
+        from crm.core.demo import register_demo
+
+        register_demo("access", "crm.access.demo.seed", after=())
         from crm.access import auth  # noqa: F401  (connects login-history receivers)
         from crm.core.settings_sections import register_section
 

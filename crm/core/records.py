@@ -44,6 +44,9 @@ class RecordType:
     imports: Any = None  # crm.imports.spec.ImportSpec
     duplicates: Any = None  # crm.core.duplicates.DuplicateSpec
     merge: Any = None  # crm.core.merge.MergeSpec
+    # () → Q of records no edit may change (a converted lead; later, one pending approval): imports skip them,
+    # bulk actions leave them alone.
+    locked: Any = None
     # Columns the History tab does not show (derived keys, scores written by workers...).
     history_exclude: frozenset[str] = frozenset()
     extra: dict = field(default_factory=dict)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.core.services import records_assign, records_delete
 from crm.core.urls_safe import safe_next
 from crm.lists.models import SavedView
-from crm.lists.spec import BulkAction
+from crm.lists.spec import BulkAction, extra_actions
 
 
 def _user_choices(user):
@@ -31,7 +31,7 @@ def _generic_actions(rt) -> list[BulkAction]:
 
 def bulk_actions(rt) -> list[BulkAction]:
     """The type's own actions, then the generic ones it does not replace (same key)."""
-    own = list(rt.list.bulk_actions)
+    own = list(rt.list.bulk_actions) + extra_actions(rt.key)
     keys = {a.key for a in own}
     generic = [a for a in _generic_actions(rt) if a.key not in keys]
     delete = [a for a in generic if a.key == "delete"]

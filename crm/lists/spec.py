@@ -67,3 +67,16 @@ class ListSpec:
     empty_text: str = ""
     template: str = "lists/list.html"
     per_page: int = 50
+
+
+_extra_actions: dict[str, list[BulkAction]] = {}
+
+
+def register_bulk_action(record_type: str, action: BulkAction) -> None:
+    """An app's bulk action on another type's list (campaigns adds "Add to campaign" to leads and contacts)."""
+    actions = _extra_actions.setdefault(record_type, [])
+    actions[:] = [a for a in actions if a.key != action.key] + [action]
+
+
+def extra_actions(record_type: str) -> list[BulkAction]:
+    return list(_extra_actions.get(record_type, ()))

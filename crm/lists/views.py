@@ -7,8 +7,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -53,8 +54,11 @@ def record_list(request, record_type: str):
     if request.GET.get("count"):  # the count line, asked for by the page once it is shown
         return render(request, "lists/list.html#count", {"rt": rt, "spec": rt.list, "paginator": listing.count()})
     context = _context(request, rt, listing)
-    template = "lists/list.html#results" if request.htmx and not request.htmx.boosted else rt.list.template
-    return render(request, template, context)
+    if request.htmx and not request.htmx.boosted:
+        # The results alone; with them, out of band, the parts outside that hold the query (the exports'
+        # links, "Save this view"), or they would export and save the list as it was before the filter.
+        return render(request, "lists/list.html#results", {**context, "fragment": True})
+    return render(request, rt.list.template, context)
 
 
 def _context(request, rt, listing: RecordList) -> dict:
@@ -62,7 +66,7 @@ def _context(request, rt, listing: RecordList) -> dict:
     page = listing.page()
     actions = [a for a in services.bulk_actions(rt) if user.can(rt.key, a.permission)]
     current = listing.current_query()
-    import_url = rt.url("import")
+    import_url = reverse("imports:start", args=[rt.slug]) if rt.imports is not None else ""
     chosen = {c.name for c in listing.columns}
     return {
         "rt": rt, "spec": spec, "listing": listing, "filter": listing.filterset, "page": page, "rows": page.rows,
@@ -84,7 +88,8 @@ def _context(request, rt, listing: RecordList) -> dict:
 def bulk(request, record_type: str):
     rt = _type(request, record_type)
     back = services.list_back_url(request, rt)
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:10_000]
+    # ASCII digits only ("²".isdigit() is true, and int() refuses it), and no more than an id can be.
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isascii() and i.isdigit() and len(i) <= 18][:10_000]
     action = next((a for a in services.bulk_actions(rt) if a.key == request.POST.get("action")), None)
     if action is None:
         messages.error(request, _("Choose an action."))
@@ -119,8 +124,14 @@ def view_save(request, record_type: str):
     if not form.is_valid():
         messages.error(request, _("Give the view a name."))
         return redirect(back)
+    query = request.POST.get("query", "")
+    try:  # a view the list would refuse to open is no view
+        check_params(QueryDict(query[:2000]))
+    except HostileInput as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
     view = services.saved_view_create(owner=request.user, record_type=rt.key, name=form.cleaned_data["name"],
-                                      shared=form.cleaned_data["shared"], query=request.POST.get("query", ""))
+                                      shared=form.cleaned_data["shared"], query=query)
     messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
     return redirect(f"{back}?{view.query}" if view.query else back)
 

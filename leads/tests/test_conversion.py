@@ -9,8 +9,11 @@ from campaigns.models import Campaign, Touch
 from crm.activities.models import Activity
 from crm.activities.services import activity_create
 from crm.core.models import Event
-from leads import duplicates, services
-from leads.conversion import ConversionRefused, lead_convert, lead_merge
+from campaigns.services import touch_add
+from crm.core import duplicates
+from crm.core.merge import MergeRefused, record_merge
+from leads import services
+from leads.conversion import ConversionRefused, lead_convert
 from leads.models import Lead
 from leads.tests.conftest import bant
 from leads.tests.factories import LeadFactory
@@ -30,11 +33,11 @@ def test_duplicates_by_email_phone_and_similar_company_and_name(sales):
     a = LeadFactory(owner=rep, email="Sara@Example.com", phone="", company="Acme")
     b = services.lead_create(actor=rep, lead=Lead(last_name="X", phone="+358 40 123 4567", country="FI", company="Foo"))
     c = LeadFactory(owner=rep, last_name="Virtanen", company="Nordic Paper Company", email="")
-    assert [m.lead for m in duplicates.find(email=" sara@example.COM ")] == [a]
-    assert [m.lead for m in duplicates.find(phone="040 1234567", country="FI")] == [b]
-    similar = duplicates.find(company="Nordic Paper Co", last_name="Virtanen")
-    assert [m.lead for m in similar] == [c] and str(similar[0].reasons[0]) == "similar company and name"
-    assert duplicates.find(company="Completely Different", last_name="Virtanen") == []
+    assert [m.record for m in duplicates.find(Lead, {"email": " sara@example.COM "})] == [a]
+    assert [m.record for m in duplicates.find(Lead, {"phone": "040 1234567", "country": "FI"})] == [b]
+    similar = duplicates.find(Lead, {"company": "Nordic Paper Co", "last_name": "Virtanen"})
+    assert [m.record for m in similar] == [c] and str(similar[0].reasons[0]) == "similar company and name"
+    assert duplicates.find(Lead, {"company": "Completely Different", "last_name": "Virtanen"}) == []
 
 
 def test_similar_search_leaves_the_connection_settings_as_it_found_them(sales):
@@ -44,7 +47,7 @@ def test_similar_search_leaves_the_connection_settings_as_it_found_them(sales):
     LeadFactory(owner=rep, last_name="Virtanen", company="Nordic Paper Company")
     with connection.cursor() as cursor:
         cursor.execute("SET statement_timeout = '7s'")
-        assert duplicates.find(company="Nordic Paper Co", last_name="Virtanen")
+        assert duplicates.find(Lead, {"company": "Nordic Paper Co", "last_name": "Virtanen"})
         cursor.execute("SELECT current_setting('statement_timeout'), current_setting('pg_trgm.similarity_threshold')")
         assert cursor.fetchone() == ("7s", "0.3")
         cursor.execute("SET statement_timeout = 0")
@@ -57,12 +60,12 @@ def test_lead_page_loads_its_duplicates_panel_separately(client, sales, django_a
     LeadFactory(owner=other, email="sara@example.com")  # private to the other rep: counted, never shown
     client.force_login(rep)
     page = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
-    assert f'hx-get="{reverse("leads:duplicates", args=[lead.pk])}"' in page
+    assert f'hx-get="{reverse("records:duplicates", args=["leads", lead.pk])}"' in page
     with django_assert_max_num_queries(20):
-        panel = client.get(reverse("leads:duplicates", args=[lead.pk])).content.decode()
-    assert reverse("leads:detail", args=[twin.pk]) in panel and "1 more lead you cannot see matches." in panel
+        panel = client.get(reverse("records:duplicates", args=["leads", lead.pk])).content.decode()
+    assert reverse("leads:detail", args=[twin.pk]) in panel and "1 more record you cannot see matches." in panel
     assert f"?other={twin.pk}" in panel
-    assert client.get(reverse("leads:duplicates", args=[LeadFactory(owner=other).pk])).status_code == 404
+    assert client.get(reverse("records:duplicates", args=["leads", LeadFactory(owner=other).pk])).status_code == 404
 
 
 def test_create_warns_before_saving_a_duplicate_and_keeps_what_was_typed(client, sales):
@@ -73,11 +76,11 @@ def test_create_warns_before_saving_a_duplicate_and_keeps_what_was_typed(client,
     response = client.post(reverse("leads:create"), {"last_name": "New", "email": "mine@example.com",
                                                      "company": "Typed Ltd", "currency": "EUR"})
     body = response.content.decode()
-    assert response.status_code == 409 and "This lead may already exist." in body and mine.last_name in body
+    assert response.status_code == 409 and "This record may already exist." in body and mine.last_name in body
     assert "Typed Ltd" in body and Lead.objects.count() == 2
     # Someone else's lead is counted, never shown.
     response = client.post(reverse("leads:create"), {"last_name": "New", "email": "dup@example.com", "currency": "EUR"})
-    assert "Hidden" not in response.content.decode() and "1 more lead you cannot see matches." in response.content.decode()
+    assert "Hidden" not in response.content.decode() and "1 more record you cannot see matches." in response.content.decode()
     client.post(reverse("leads:create"), {"last_name": "New", "email": "dup@example.com", "currency": "EUR",
                                           "confirm_duplicates": "on"})
     assert Lead.objects.filter(email="dup@example.com").count() == 2
@@ -89,22 +92,22 @@ def test_merge_picks_fields_and_moves_activities_touches_and_history(client, sal
     keep = LeadFactory(owner=rep, last_name="Keep", title="", phone="111", email="k@example.com")
     other = LeadFactory(owner=rep, last_name="Other", title="CTO", phone="222", email="o@example.com")
     activity_create(target=other, actor=rep, kind="call", subject="Earlier call")
-    services.touch_add(lead=other, campaign=campaign, channel="event")
+    touch_add(record=other, campaign=campaign, channel="event")
     before = services.lead_snapshot(other)
     other.city = "Oulu"
     services.lead_update(actor=rep, lead=other, before=before)
 
     client.force_login(rep)
-    page = client.get(reverse("leads:merge", args=[keep.pk]), {"other": other.pk}).content.decode()
+    page = client.get(reverse("records:merge", args=["leads", keep.pk]), {"other": other.pk}).content.decode()
     assert "CTO" in page and "222" in page
-    response = client.post(reverse("leads:merge", args=[keep.pk]), {"other": other.pk, "pick_phone": "other",
+    response = client.post(reverse("records:merge", args=["leads", keep.pk]), {"other": other.pk, "pick_phone": "other",
                                                                      "pick_title": "other", "pick_last_name": "survivor"})
     assert response.status_code == 302
     keep.refresh_from_db()
     assert (keep.last_name, keep.title, keep.phone) == ("Keep", "CTO", "222")
     assert not Lead.objects.filter(pk=other.pk).exists()
     assert Activity.objects.filter(object_id=keep.pk, subject="Earlier call").exists()
-    assert Touch.objects.get().lead == keep and keep.first_touch_campaign == campaign
+    assert Touch.objects.get().record == keep and keep.first_touch_campaign == campaign
     history = client.get(reverse("leads:detail", args=[keep.pk])).content.decode()
     assert f"merged record #{other.pk}" in history and "Oulu" in history
 
@@ -113,7 +116,7 @@ def test_conversion_creates_account_contact_opportunity_and_moves_everything(cli
     rep, _, _ = sales
     campaign = Campaign.objects.create(name="Webinar", owner=rep)
     lead = qualified(rep)
-    services.touch_add(lead=lead, campaign=campaign, channel="web_form")
+    touch_add(record=lead, campaign=campaign, channel="web_form")
     activity_create(target=lead, actor=rep, kind="note", subject="Met at the fair")
     client.force_login(rep)
     response = client.post(reverse("leads:convert", args=[lead.pk]), {
@@ -130,7 +133,7 @@ def test_conversion_creates_account_contact_opportunity_and_moves_everything(cli
     assert opportunity.campaign == campaign and opportunity.stage.pipeline.is_default
     assert ContactRole.objects.filter(contact=contact, account=account, role="decision_maker").exists()
     assert Activity.objects.filter(subject="Met at the fair", object_id=contact.pk).exists()
-    assert Touch.objects.get().contact == contact and Touch.objects.get().opportunity == opportunity
+    assert Touch.objects.get().record == contact and Touch.objects.get().opportunity == opportunity
     assert Event.objects.filter(name="lead.converted", object_id=lead.pk).exists()
     # Read-only from now on.
     assert client.get(reverse("leads:edit", args=[lead.pk])).status_code == 404
@@ -171,8 +174,8 @@ def test_merge_refuses_converted_leads(sales):
     rep, _, _ = sales
     lead = qualified(rep)
     lead_convert(actor=rep, lead=lead)
-    with pytest.raises(ConversionRefused):
-        lead_merge(actor=rep, survivor=LeadFactory(owner=rep), other=lead, take_from_other=set())
+    with pytest.raises(MergeRefused):
+        record_merge(actor=rep, survivor=LeadFactory(owner=rep), other=lead, take_from_other=set())
 
 
 def test_conversion_without_a_pipeline_says_so_and_keeps_the_form(client, sales):

@@ -11,8 +11,9 @@ from conftest import wait_for
 from crm.access.models import AuditLog
 from crm.customization.models import FieldType
 from crm.customization.tests.factories import CustomFieldFactory
-from leads.imports import import_run
-from leads.models import ImportJob, Lead
+from crm.imports.engine import import_run
+from crm.imports.models import ImportJob
+from leads.models import Lead
 from leads.tests.factories import LeadFactory
 
 CSV = (
@@ -26,20 +27,20 @@ CSV = (
 
 
 def upload(client, name, content, content_type="text/csv"):
-    return client.post(reverse("leads:import"), {"file": SimpleUploadedFile(name, content, content_type=content_type)})
+    return client.post(reverse("imports:start", args=["leads"]), {"file": SimpleUploadedFile(name, content, content_type=content_type)})
 
 
 def map_and_preview(client, job, **options):
     data = {"duplicates": "skip", "mode": "all_or_nothing", **options}
     for i, header in enumerate(job_headers(job)):
         data[f"map_{i}"] = job.mapping.get(header, "")
-    return client.post(reverse("leads:import_detail", args=[job.pk]), data)
+    return client.post(reverse("imports:detail", args=[job.pk]), data)
 
 
 def job_headers(job):
-    from leads.views_capture import _read_job
+    from crm.imports.views import _read
 
-    return _read_job(job)[0]  # the file's column order (a JSON object in PostgreSQL does not keep it)
+    return _read(job).headers  # the file's column order (a JSON object in PostgreSQL does not keep it)
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def test_mapping_is_guessed_and_the_dry_run_lists_every_bad_row(client, rep):
     assert "last name" in rows[3].lower() and "Enter a valid email address." in rows[4]
     assert "Enter a whole number." in rows[4] and "Unknown value “Unknown status”" in rows[5]
     assert not Lead.objects.exists()
-    page = client.get(reverse("leads:import_detail", args=[job.pk])).content.decode()
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
     assert "3 rows cannot be imported" in page and "disabled" in page
 
 
@@ -73,7 +74,7 @@ def test_all_or_nothing_writes_nothing_while_any_row_is_bad(client, rep):
     upload(client, "leads.csv", CSV.encode())
     job = ImportJob.objects.get()
     map_and_preview(client, job)
-    client.post(reverse("leads:import_run", args=[job.pk]))
+    client.post(reverse("imports:run", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == "failed" and job.created_count == 0 and not Lead.objects.exists()
     assert "Nothing was imported" in job.message
@@ -84,14 +85,14 @@ def test_good_rows_mode_imports_the_valid_rows_and_reports_the_rest(client, rep)
     upload(client, "leads.csv", CSV.encode())
     job = ImportJob.objects.get()
     map_and_preview(client, job, mode="good_rows")
-    client.post(reverse("leads:import_run", args=[job.pk]))
+    client.post(reverse("imports:run", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == "done" and job.created_count == 2 and job.error_count == 3
     aino = Lead.objects.get(email="aino@laine.fi")
     assert aino.owner == rep and aino.custom == {"seats": "10"} and aino.status.value == "hot"
     assert aino.source.value == "import" and aino.lifecycle_transitions.count() == 1
     assert AuditLog.objects.filter(action="import", actor=rep).exists()
-    page = client.get(reverse("leads:import_detail", args=[job.pk])).content.decode()
+    page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
     assert 'data-import-status="done"' in page and "3 rows cannot be imported" in page
 
 
@@ -102,7 +103,7 @@ def test_duplicate_handling(client, rep, mode, expected_title, count):
     upload(client, "dup.csv", b"Last name,Email,Title\nLaine,AINO@laine.fi,CTO\n")
     job = ImportJob.objects.get()
     map_and_preview(client, job, duplicates=mode)
-    client.post(reverse("leads:import_run", args=[job.pk]))
+    client.post(reverse("imports:run", args=[job.pk]))
     assert Lead.objects.count() == count
     assert Lead.objects.order_by("pk").first().title == expected_title
 
@@ -120,7 +121,7 @@ def test_repeated_rows_are_skipped_and_every_write_has_history(client, rep):
     job.refresh_from_db()
     assert (job.created_count, job.updated_count, job.skipped_count) == (1, 1, 2)
     assert Lead.objects.count() == 1  # the dry run wrote nothing
-    client.post(reverse("leads:import_run", args=[job.pk]))
+    client.post(reverse("imports:run", args=[job.pk]))
     job.refresh_from_db()
     assert (job.status, job.created_count, job.updated_count, job.skipped_count) == ("done", 1, 1, 2)
     new = Lead.objects.get(email="leila@example.ir")
@@ -138,7 +139,7 @@ def test_update_never_touches_a_lead_the_user_may_not_edit(client, rep, sales):
     upload(client, "dup.csv", b"Last name,Email,Title\nLaine,aino@laine.fi,CTO\n")
     job = ImportJob.objects.get()
     map_and_preview(client, job, duplicates="update")
-    client.post(reverse("leads:import_run", args=[job.pk]))
+    client.post(reverse("imports:run", args=[job.pk]))
     assert Lead.objects.get().title == "Old"
 
 
@@ -156,7 +157,7 @@ def test_xlsx_with_persian_text_and_limits_refused_before_parsing(client, rep, s
     job = ImportJob.objects.get()
     assert job.mapping == {"نام": "first_name", "نام خانوادگی": "last_name", "ایمیل": "email", "Seats": "cf_seats"}
     map_and_preview(client, job)
-    client.post(reverse("leads:import_run", args=[job.pk]))
+    client.post(reverse("imports:run", args=[job.pk]))
     lead = Lead.objects.get()
     assert (lead.first_name, lead.last_name, lead.custom) == ("لیلا", "کریمی", {"seats": "12"})
 
@@ -183,8 +184,8 @@ def test_vcard_21_quoted_printable_persian_and_30(client, rep):
     upload(client, "cards.vcf", vcf, "text/vcard")
     job = ImportJob.objects.get()
     assert job.file_format == "vcf" and job.total_rows == 2
-    client.post(reverse("leads:import_detail", args=[job.pk]), {"duplicates": "skip", "mode": "all_or_nothing"})
-    client.post(reverse("leads:import_run", args=[job.pk]))
+    client.post(reverse("imports:detail", args=[job.pk]), {"duplicates": "skip", "mode": "all_or_nothing"})
+    client.post(reverse("imports:run", args=[job.pk]))
     names = set(Lead.objects.values_list("first_name", "last_name", "mobile"))
     assert names == {("لیلا", "کریمی", "+98 912 123 4567"), ("Mikko", "Virtanen", "")}
 
@@ -198,7 +199,7 @@ def test_a_failure_mid_import_writes_nothing_and_a_finished_job_never_runs_twice
     def boom(*args, **kwargs):
         raise RuntimeError("worker lost its database")
 
-    monkeypatch.setattr("leads.imports._after_import", boom)
+    monkeypatch.setattr("crm.imports.engine._after_import", boom)
     assert import_run(job.pk).status == "failed" and not Lead.objects.exists()
     monkeypatch.undo()
     job.status = "previewed"
@@ -218,9 +219,9 @@ def test_a_large_file_runs_on_a_real_worker_with_progress(client, sales, setting
     upload(client, "big.csv", ("Last name,Email\n" + rows).encode())
     job = ImportJob.objects.get()
     map_and_preview(client, job)
-    client.post(reverse("leads:import_run", args=[job.pk]))
+    client.post(reverse("imports:run", args=[job.pk]))
     assert ImportJob.objects.get().status in ("queued", "running", "done")
-    progress = client.get(reverse("leads:import_progress", args=[job.pk]))
+    progress = client.get(reverse("imports:progress", args=[job.pk]))
     assert progress.status_code == 200 and "<progress" in progress.content.decode()
     wait_for(lambda: ImportJob.objects.get().status == "done")
     assert Lead.objects.count() == 50 and ImportJob.objects.get().created_count == 50
@@ -248,7 +249,7 @@ def test_campaign_touches_and_assignment_rules_with_one_notification_per_owner(c
                                 b"Toinen,toinen@example.fi,FI\nAmerican,us@example.com,US\n")
     job = ImportJob.objects.get()
     map_and_preview(client, job, duplicates="update", campaign=webinar.pk, assign_by_rules="on")
-    client.post(reverse("leads:import_run", args=[job.pk]))
+    client.post(reverse("imports:run", args=[job.pk]))
     job.refresh_from_db()
     assert (job.status, job.created_count, job.updated_count) == ("done", 3, 1)
     owners = dict(Lead.objects.values_list("last_name", "owner"))
@@ -291,7 +292,7 @@ def test_the_import_checks_again_what_changed_since_the_dry_run(client, rep):
     seats = CustomField.objects.get(name="seats")
     seats.required = True  # a definition changed: the dry run's cleaned columns are not reused
     seats.save()
-    client.post(reverse("leads:import_run", args=[job.pk]))
+    client.post(reverse("imports:run", args=[job.pk]))
     job.refresh_from_db()
     assert (job.status, job.created_count, job.error_count) == ("done", 1, 1)
     errors = " ".join(job.errors[0]["errors"])
@@ -309,7 +310,7 @@ def test_updates_merge_custom_fields_recompute_keys_and_the_later_row_wins(clien
                               "Laine-Korhonen,AINO@laine.fi,14,\n".encode())
     job = ImportJob.objects.get()
     map_and_preview(client, job, duplicates="update", mode="good_rows")
-    client.post(reverse("leads:import_run", args=[job.pk]))
+    client.post(reverse("imports:run", args=[job.pk]))
     job.refresh_from_db()
     assert (job.status, job.updated_count, job.created_count) == ("done", 1, 0)
     lead.refresh_from_db()

@@ -8,6 +8,7 @@ from crm.activities.services import activity_create
 from crm.customization.models import PicklistValue
 from crm.notifications.models import Notification
 from leads import services
+from campaigns.services import touch_add
 from crm.lists.models import SavedView
 from leads.models import Lead
 from leads.tests.factories import LeadFactory
@@ -121,7 +122,7 @@ def test_detail_query_budget_does_not_grow_with_the_timeline(client, sales, djan
                                                          email="same@example.com"))
         for i in range(n):
             activity_create(target=lead, actor=rep, kind="call", subject=f"Call {i}")
-            services.touch_add(lead=lead, campaign=campaign, channel="manual")
+            touch_add(record=lead, campaign=campaign, channel="manual")
             services.lead_stage_set(actor=rep, lead=lead, stage="mql" if i % 2 == 0 else "new")
         return lead
 

@@ -105,9 +105,9 @@ def test_batch_rescoring_gives_every_lead_the_score_it_gets_alone(sales, django_
         activity_create(target=busy, actor=rep, kind="call", subject="Call")
     activity_create(target=busy, actor=rep, kind="task", subject="Done", status="done")
     activity_create(target=busy, actor=rep, kind="task", subject="Open", status="open")
-    Touch.objects.create(campaign=campaign, lead=busy, channel="web_form")
+    Touch.objects.create(campaign=campaign, record=busy, channel="web_form")
     touched = LeadFactory(owner=rep, created_at=old)
-    Touch.objects.create(campaign=campaign, lead=touched, channel="web_form", touched_at=old + timedelta(days=40))
+    Touch.objects.create(campaign=campaign, record=touched, channel="web_form", touched_at=old + timedelta(days=40))
     leads = [quiet, busy, touched]
     alone = {lead.pk: compute(Lead.objects.select_related("status", "source").get(pk=lead.pk)) for lead in leads}
     assert len({score for score, _ in alone.values()}) == 3  # three different cases

@@ -4,7 +4,7 @@ or console error; the sidebar each role gets follows its profile."""
 import pytest
 from django.core.management import call_command
 
-from crm.demo import DEMO_PASSWORD
+from crm.access.demo import DEMO_PASSWORD
 from tests.browser.conftest import login
 
 pytestmark = [pytest.mark.browser]

@@ -74,3 +74,8 @@ def format_count(text, count):
     """A count sentence such as ngettext_lazy("%(n)s lead", "%(n)s leads", "count"): the plural is chosen by
     the number, the number shown in the reader's format."""
     return text % {"count": count, "n": formatting.format_number(count)}
+
+
+@register.filter
+def has_right(user, right: str) -> bool:
+    return bool(getattr(user, "has_right", None)) and user.has_right(right)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 def test_demo_seed_creates_the_demo_users_and_keeps_user_changes():
     call_command("seed_demo", verbosity=0)
     emails = set(User.objects.values_list("email", flat=True))
-    from crm.demo import DEMO_USERS
+    from crm.access.demo import DEMO_USERS
 
     assert {email for email, _ in DEMO_USERS} <= emails
     leads = Lead.objects.count()

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from crm import demo
+from crm.core import demo
 
 
 class Command(BaseCommand):
@@ -10,4 +10,4 @@ class Command(BaseCommand):
         parser.add_argument("--leads", type=int, default=60)
 
     def handle(self, *args, leads, **options):
-        demo.seed(leads=leads, stdout=self.stdout if options["verbosity"] else None)
+        demo.seed_all(leads=leads, stdout=self.stdout if options["verbosity"] else None)

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from leads.vcard import Card, parse_vcards
+from crm.imports.vcard import Card, parse_vcards
 
 
 def crlf(text: str) -> bytes:
@@ -76,6 +76,8 @@ END:VCARD
     card = only(data)
     assert card.errors == []
     assert card.fields == {
+        "salutation": "Dr.",
+        "department": "Sales",
         "first_name": "Matti",
         "last_name": "Virtanen",
         "company": "Example Oy",
@@ -149,12 +151,13 @@ N:Five;Eve
 """)
     cards = parse_vcards(data)
     assert [c.index for c in cards] == [1, 2, 3, 4, 5]
-    assert [c.fields.get("last_name") for c in cards] == ["One", "Two", None, "Four", "Five"]
+    assert [c.fields.get("last_name") for c in cards] == ["One", "Two", "Nameless Ltd", "Four", "Five"]
     assert cards[0].errors == [] and cards[3].errors == []
     assert cards[1].errors == ["Card 2: END:VCARD is missing."]
     assert cards[1].fields["email"] == "bert@example.com"  # what was read is still shown
-    assert cards[2].errors == ["Card 3: no name (N or FN)."]
-    assert cards[2].fields == {"company": "Nameless Ltd"}
+    # A card with only an organisation is still somebody there: the company stands in for the name.
+    assert cards[2].errors == [] and cards[2].warnings == ['Card 3 has no name: “Nameless Ltd” was used as the last name.']
+    assert cards[2].fields == {"company": "Nameless Ltd", "last_name": "Nameless Ltd"}
     assert cards[4].errors == ["Card 5: END:VCARD is missing."]
 
 

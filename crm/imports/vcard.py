@@ -1,8 +1,13 @@
-"""Reading vCard files (2.1, 3.0 and 4.0) into Lead field values for the lead import.
+"""Reading vCard files (2.1, 3.0 and 4.0) into neutral person fields (first_name, last_name, company,
+title, department, email, phone, mobile, website, street, city, state, postal_code, country,
+description, birthdate, salutation): the concepts of crm.imports.headers, which every person-like
+record type (leads, contacts) maps to its own fields.
 
 A hand parser rather than vobject: real exports mix versions, 2.1 quoted-printable with soft
 line breaks, odd charsets and broken cards, and one bad card must not lose the others. Bad input
-never raises; problems are reported per card, in the user's language."""
+never raises; problems are reported per card, in the user's language. A bad optional value (a web
+address that is not one) is dropped with a warning instead of losing the card; contact groups and
+organisation cards are recognised and not taken for people."""
 from __future__ import annotations
 
 import base64
@@ -24,78 +29,16 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _NEWLINE_RE = re.compile(r"\r\n|\r|\n")
 _NO_PREF = 1000
 
-# Country names as people write them in address books, compared case-folded with dots removed.
-# Two-letter values are taken as ISO codes as they are.
-_COUNTRIES = {
-    "FI": ["finland", "suomi", "finnland", "finlande", "فنلاند", "fin"],
-    "IR": ["iran", "islamic republic of iran", "iran, islamic republic of", "persia", "ایران",
-           "جمهوری اسلامی ایران", "irn"],
-    "US": ["united states", "united states of america", "usa", "us of a", "america", "آمریکا", "امریکا",
-           "ایالات متحده", "ایالات متحده آمریکا"],
-    "GB": ["united kingdom", "uk", "great britain", "britain", "england", "scotland", "wales", "northern ireland",
-           "gbr", "انگلستان", "بریتانیا"],
-    "SE": ["sweden", "sverige", "ruotsi", "swe", "سوئد"],
-    "NO": ["norway", "norge", "noreg", "norja", "nor", "نروژ"],
-    "DK": ["denmark", "danmark", "tanska", "dnk", "دانمارک"],
-    "IS": ["iceland", "ísland", "islanti"],
-    "EE": ["estonia", "eesti", "viro", "est", "استونی"],
-    "LV": ["latvia", "latvija"],
-    "LT": ["lithuania", "lietuva"],
-    "DE": ["germany", "deutschland", "saksa", "deu", "آلمان"],
-    "AT": ["austria", "österreich", "itävalta"],
-    "CH": ["switzerland", "schweiz", "suisse", "svizzera", "sveitsi", "سوئیس"],
-    "FR": ["france", "ranska", "fra", "فرانسه"],
-    "NL": ["netherlands", "the netherlands", "holland", "nederland", "alankomaat", "هلند"],
-    "BE": ["belgium", "belgië", "belgique", "belgien", "belgia"],
-    "LU": ["luxembourg", "luxemburg"],
-    "IE": ["ireland", "éire", "irlanti"],
-    "ES": ["spain", "españa", "espanja", "esp", "اسپانیا"],
-    "PT": ["portugal"],
-    "IT": ["italy", "italia", "ita", "ایتالیا"],
-    "GR": ["greece", "hellas", "ελλάδα", "kreikka", "یونان"],
-    "PL": ["poland", "polska", "puola"],
-    "CZ": ["czech republic", "czechia", "česko", "česká republika", "tšekki"],
-    "SK": ["slovakia", "slovensko"],
-    "HU": ["hungary", "magyarország", "unkari"],
-    "RO": ["romania", "românia"],
-    "BG": ["bulgaria"],
-    "UA": ["ukraine", "україна", "ukraina"],
-    "RU": ["russia", "russian federation", "россия", "venäjä", "rus", "روسیه"],
-    "TR": ["turkey", "türkiye", "turkiye", "turkki", "ترکیه"],
-    "CA": ["canada", "kanada", "کانادا"],
-    "MX": ["mexico", "méxico"],
-    "BR": ["brazil", "brasil"],
-    "AR": ["argentina"],
-    "AU": ["australia", "آسترالیا", "استرالیا"],
-    "NZ": ["new zealand"],
-    "JP": ["japan", "日本", "japani", "ژاپن"],
-    "CN": ["china", "people's republic of china", "中国", "kiina", "چین"],
-    "KR": ["south korea", "korea", "republic of korea", "대한민국"],
-    "IN": ["india", "intia", "هند"],
-    "PK": ["pakistan", "پاکستان"],
-    "AF": ["afghanistan", "افغانستان"],
-    "IQ": ["iraq", "عراق"],
-    "TJ": ["tajikistan", "تاجیکستان"],
-    "AZ": ["azerbaijan", "آذربایجان"],
-    "AM": ["armenia", "ارمنستان"],
-    "AE": ["united arab emirates", "uae", "امارات", "امارات متحده عربی"],
-    "SA": ["saudi arabia", "عربستان", "عربستان سعودی"],
-    "QA": ["qatar", "قطر"],
-    "OM": ["oman", "عمان"],
-    "KW": ["kuwait", "کویت"],
-    "IL": ["israel"],
-    "EG": ["egypt", "مصر"],
-    "ZA": ["south africa"],
-    "SG": ["singapore"],
-}
-_COUNTRY_BY_NAME = {name: code for code, names in _COUNTRIES.items() for name in names}
+INDIVIDUAL, GROUP, ORGANIZATION = "individual", "group", "org"
 
 
 @dataclass
 class Card:
     index: int  # 1-based position of the card in the file
-    fields: dict[str, str] = field(default_factory=dict)  # Lead field name -> value; only non-empty values
-    errors: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)  # neutral field name -> value; only non-empty values
+    errors: list[str] = field(default_factory=list)  # the card cannot be imported
+    warnings: list[str] = field(default_factory=list)  # read, with something dropped or filled in
+    kind: str = INDIVIDUAL
 
 
 @dataclass
@@ -347,12 +290,28 @@ def _pref(prop: _Prop) -> int:
 
 
 def _country(value: str) -> str:
-    key = " ".join(value.replace(".", "").casefold().split())
-    if key in _COUNTRY_BY_NAME:
-        return _COUNTRY_BY_NAME[key]
-    if len(key) == 2 and key.isascii() and key.isalpha():
-        return key.upper()
-    return ""
+    from crm.imports.countries import country_code
+
+    return country_code(value)
+
+
+def _web_address(value: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value if "://" in value else f"https://{value}")
+    return parts.scheme in ("http", "https") and "." in parts.netloc
+
+
+def _kind(by_name: dict, text) -> str:
+    for prop in by_name.get("KIND", []) + by_name.get("X-ADDRESSBOOKSERVER-KIND", []):
+        value = text(prop).strip().lower()
+        if value == "group":
+            return GROUP
+        if value in ("org", "organization"):
+            return ORGANIZATION
+    if any(text(p).strip().upper() == "COMPANY" for p in by_name.get("X-ABSHOWAS", [])):
+        return ORGANIZATION  # Apple Contacts' company cards
+    return INDIVIDUAL
 
 
 def _build(index: int, props: list[_Prop], raw_is_utf8: bool, *, complete: bool) -> Card:
@@ -379,9 +338,14 @@ def _build(index: int, props: list[_Prop], raw_is_utf8: bool, *, complete: bool)
         if last or given:
             fields["last_name"], fields["first_name"] = last, given
             break
+    organization = next((c for c in (_component(_split_escaped(text(p), ";"), 0) for p in by_name.get("ORG", [])) if c), "")
     if not fields.get("last_name"):
         full = first("FN")
-        if full:
+        if full and full == organization:  # the card of a company, named after it: not a person's name to split
+            fields["last_name"] = full
+            card.warnings.append(_("Card %(index)s has no name: “%(name)s” was used as the last name.")
+                                 % {"index": index, "name": full})
+        elif full:
             given, _sep, last = full.rpartition(" ")
             fields["first_name"], fields["last_name"] = given.strip(), last
         elif fields.get("first_name"):
@@ -393,11 +357,28 @@ def _build(index: int, props: list[_Prop], raw_is_utf8: bool, *, complete: bool)
             fields["company"] = company
             break
     fields["title"] = first("TITLE") or first("ROLE")
+    for prop in by_name.get("ORG", []):
+        department = _component(_split_escaped(text(prop), ";"), 1)
+        if department:
+            fields["department"] = department
+            break
+    for prop in by_name.get("N", []):
+        prefix = _component(_split_escaped(text(prop), ";"), 3)
+        if prefix:
+            fields["salutation"] = prefix
+            break
 
     email = first("EMAIL")
     fields["email"] = email[7:] if email.lower().startswith("mailto:") else email
-    website = first("URL")
-    fields["website"] = website
+    for prop in sorted(by_name.get("URL", []), key=lambda p: (_pref(p), p.order)):
+        website = _clean(_unescape(text(prop)))
+        if not website:
+            continue
+        if _web_address(website):
+            fields["website"] = website
+            break
+        card.warnings.append(_("Card %(index)s: “%(value)s” is not a web address and was left out.")
+                             % {"index": index, "value": website[:80]})
 
     phones, mobiles = [], []
     for prop in by_name.get("TEL", []):
@@ -422,19 +403,39 @@ def _build(index: int, props: list[_Prop], raw_is_utf8: bool, *, complete: bool)
         parts = _split_escaped(text(prop), ";")
         street = ", ".join(p for p in (_component(parts, 2, ", "), _component(parts, 1, ", ")) if p)
         street = street or _component(parts, 0, ", ")
+        written_country = _component(parts, 6)
         address = {"street": street, "city": _component(parts, 3), "state": _component(parts, 4),
-                   "postal_code": _component(parts, 5), "country": _country(_component(parts, 6))}
+                   "postal_code": _component(parts, 5), "country": _country(written_country)}
+        if written_country and not address["country"]:
+            card.warnings.append(_("Card %(index)s: the country “%(value)s” is not known and was left out.")
+                                 % {"index": index, "value": written_country[:80]})
         if any(address.values()):
             fields.update(address)
             break
+
+    birthday = first("BDAY")
+    if birthday:
+        from crm.imports.cleaning import parse_date
+
+        day = parse_date(birthday.replace("--", "1900-", 1) if birthday.startswith("--") else birthday)
+        if day is not None:
+            fields["birthdate"] = day.isoformat()
 
     notes = [_clean(_unescape(text(p)), multiline=True) for p in by_name.get("NOTE", [])]
     fields["description"] = "\n\n".join(n for n in notes if n)
 
     for name in [k for k, v in fields.items() if not v]:
         del fields[name]
+    card.kind = _kind(by_name, text)
     if not complete:
         card.errors.append(_("Card %(index)s: END:VCARD is missing.") % {"index": index})
-    if not fields.get("last_name"):
-        card.errors.append(_("Card %(index)s: no name (N or FN).") % {"index": index})
+    if not fields.get("last_name") and card.kind == INDIVIDUAL:
+        # A card with only a company or an email is still somebody: the name is what the card has.
+        stand_in = fields.get("company") or fields.get("email", "")
+        if stand_in:
+            fields["last_name"] = stand_in
+            card.warnings.append(_("Card %(index)s has no name: “%(name)s” was used as the last name.")
+                                 % {"index": index, "name": stand_in})
+        else:
+            card.errors.append(_("Card %(index)s: no name, company or email.") % {"index": index})
     return card

@@ -1,0 +1,114 @@
+"""Pages every record type with the shared duplicate and merge machinery gets: the "possible duplicates" panel
+of its detail page (loaded after the page), the warning while a new record is typed, and the merge screen."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from crm.access.fls import hidden_fields
+from crm.core import display, duplicates, records
+from crm.core.merge import MergeRefused, mergeable_fields, record_merge
+from crm.lists.engine import HostileInput, check_params
+
+
+def _type(request, slug: str, action: str = "view"):
+    rt = records.by_slug(slug)
+    if rt is None or not request.user.can(rt.key, action):
+        raise Http404
+    return rt
+
+
+def _locked_ids(rt, ids) -> set[int]:
+    if rt.locked is None or not ids:
+        return set()
+    return set(rt.model._base_manager.filter(pk__in=ids).filter(rt.locked()).values_list("pk", flat=True))
+
+
+def _can_merge(request, rt, record, locked: set[int]) -> bool:
+    return (rt.merge is not None and record.pk not in locked and request.user.can(rt.key, "edit")
+            and rt.model.objects.visible_to(request.user, "edit").filter(pk=record.pk).exists())
+
+
+@login_required
+def duplicates_panel(request, slug: str, pk: int):
+    """The detail page's "possible duplicates", loaded by htmx after the page: the similar-name search never
+    holds the page up. Matches the reader may not see are counted, never shown."""
+    rt = _type(request, slug)
+    if rt.duplicates is None:
+        raise Http404
+    record = get_object_or_404(rt.model.objects.visible_to(request.user), pk=pk)
+    matches, hidden = duplicates.visible_split(request.user, rt.model, duplicates.find_for(record))
+    locked = _locked_ids(rt, [pk, *(m.record.pk for m in matches)])
+    if pk in locked:  # a read-only record (a converted lead) has nothing to merge
+        matches, hidden = [], 0
+    for m in matches:
+        m.locked = m.record.pk in locked
+    return render(request, "records/_duplicates_panel.html", {
+        "rt": rt, "record": record, "duplicates": matches, "hidden_duplicates": hidden,
+        "can_merge": bool(matches) and _can_merge(request, rt, record, locked)})
+
+
+@login_required
+def duplicate_check(request, slug: str):
+    """htmx from a create form: possible duplicates of what is typed so far."""
+    rt = _type(request, slug, "create")
+    if rt.duplicates is None:
+        raise Http404
+    try:
+        check_params(request.GET)
+    except HostileInput:
+        return render(request, "records/_duplicates.html", {"rt": rt, "duplicates": [], "hidden_duplicates": 0})
+    spec = rt.duplicates
+    names = {f for f in (spec.email, *spec.phones, spec.country, *spec.similar) if f}
+    values = {n: request.GET.get(n, "")[:200] for n in names}
+    matches, hidden = duplicates.visible_split(request.user, rt.model, duplicates.find(rt.model, values))
+    return render(request, "records/_duplicates.html", {"rt": rt, "duplicates": matches, "hidden_duplicates": hidden})
+
+
+def duplicate_warning(request, rt, form) -> tuple[list, int]:
+    """Possible duplicates of what a create or edit form holds (visible ones listed, the rest counted)."""
+    spec = rt.duplicates
+    if spec is None:
+        return [], 0
+    names = {f for f in (spec.email, *spec.phones, spec.country, *spec.similar) if f}
+    values = {n: form.cleaned_data.get(n, "") for n in names}
+    return duplicates.visible_split(request.user, rt.model,
+                                    duplicates.find(rt.model, values, exclude_pk=form.instance.pk))
+
+
+@login_required
+def merge(request, slug: str, pk: int):
+    rt = _type(request, slug, "edit")
+    if rt.merge is None:
+        raise Http404
+    editable = rt.model.objects.visible_to(request.user, "edit")
+    survivor = get_object_or_404(editable, pk=pk)
+    other_pk = request.GET.get("other") or request.POST.get("other") or ""
+    other = get_object_or_404(editable, pk=int(other_pk) if other_pk.isdigit() else 0)
+    locked = _locked_ids(rt, [survivor.pk, other.pk])
+    if not _can_merge(request, rt, survivor, locked) or not _can_merge(request, rt, other, locked) or other.pk == survivor.pk:
+        messages.error(request, _("These records cannot be merged."))
+        return redirect(survivor.get_absolute_url())
+    hidden = hidden_fields(request.user, rt.key)
+    rows = []
+    for name in mergeable_fields(rt, request.user):
+        if name in hidden:
+            continue
+        left, right = display.field_value(survivor, name), display.field_value(other, name)
+        if left != right:
+            rows.append({"name": name, "label": display.field_label(rt.model, name), "left": left, "right": right,
+                         "pick_right": not left and bool(right)})
+    if request.method == "POST":
+        take = {r["name"] for r in rows if request.POST.get(f"pick_{r['name']}") == "other"}
+        try:
+            record_merge(actor=request.user, survivor=survivor, other=other, take_from_other=take)
+        except (MergeRefused, ValidationError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("Merged into %(name)s.") % {"name": survivor})
+            return redirect(survivor.get_absolute_url())
+    return render(request, "records/merge.html", {"rt": rt, "record": survivor, "other": other, "rows": rows})
