@@ -16,6 +16,11 @@ class Config(AppConfig):
         from .records import (ACCOUNT_LIST, CONTACT_LIST, account_duplicates, account_import, account_merge,
                               contact_duplicates, contact_import, contact_merge)
 
+        from crm.core.panels import register_panel
+
+        from .panels import account_contacts
+
+        register_panel("accounts.account", "contacts", "lists/_related.html", account_contacts, order=10)
         records.register(Account, slug="accounts", list=ACCOUNT_LIST, duplicates=account_duplicates(),
                          imports=account_import(), merge=account_merge(),
                          history_exclude=frozenset({"phone_normalized"}),

@@ -15,8 +15,15 @@ def conversion_candidates(*, user, company: str, email: str, phone: str = "", co
     return [m.record for m in visible_accounts][:5], [m.record for m in visible_contacts][:5]
 
 
-def names_visible(*, user, model, ids) -> set[int]:
-    """Which of the records `ids` of accounts or contacts `user` may open."""
+def visible_ids(*, user, kind: str, ids) -> set[int]:
+    """Which of the accounts (kind "account") or contacts ("contact") `ids` the user may open."""
+    model = {"account": Account, "contact": Contact}[kind]
+    ids = [i for i in ids if i is not None]
     if not ids:
         return set()
     return set(model.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def first_accounts(*, limit: int) -> list:
+    """The oldest accounts with their first contact (the demo's opportunities are theirs)."""
+    return [(account, account.contacts.order_by("pk").first()) for account in Account.objects.order_by("pk")[:limit]]

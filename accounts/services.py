@@ -10,8 +10,9 @@ from crm.core.events import emit
 
 
 @transaction.atomic
-def account_create(*, actor, account: Account, data: dict | None = None) -> Account:
-    """Save a new, unsaved account (validated here as the model's fields demand)."""
+def account_create(*, actor, data: dict | None = None, **fields) -> Account:
+    """A new account from field values (validated here as the model's fields demand)."""
+    account = Account(**fields)
     records.for_model(Account).duplicates.set_keys(account)
     account.created_by = actor if getattr(actor, "is_authenticated", False) else None
     account._history_user = account.created_by
@@ -22,7 +23,9 @@ def account_create(*, actor, account: Account, data: dict | None = None) -> Acco
 
 
 @transaction.atomic
-def contact_create(*, actor, contact: Contact, data: dict | None = None) -> Contact:
+def contact_create(*, actor, data: dict | None = None, **fields) -> Contact:
+    """A new contact from field values."""
+    contact = Contact(**fields)
     records.for_model(Contact).duplicates.set_keys(contact)
     contact.created_by = actor if getattr(actor, "is_authenticated", False) else None
     contact._history_user = contact.created_by

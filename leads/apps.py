@@ -58,6 +58,15 @@ class Config(AppConfig):
         ]):
             register_section(key, label, icon, url_name, right="manage_customization", order=200 + order)
 
+        from crm.core.panels import register_panel
+
+        from .panels import converted_from
+
+        for record_type, field in (("accounts.account", "converted_account"), ("accounts.contact", "converted_contact"),
+                                   ("opportunities.opportunity", "converted_opportunity")):
+            register_panel(record_type, "converted_from", "leads/_converted_from.html", converted_from(field),
+                           placement="header")
+
         from crm.core.home import register_widget
 
         register_widget("leads.my_open", "leads/_home_widget.html", _my_open_leads, order=20)

@@ -38,10 +38,8 @@ def lead_convert(*, actor, lead: Lead, account=None, account_name: str = "", con
                  stage=None, owner=None) -> Conversion:
     """Create (or link) the account and contact, optionally an opportunity; move the lead's
     activities and campaign touches onto them; make the lead read-only, pointing at them."""
-    from accounts.models import Account, Contact
     from accounts.services import account_create, contact_account_set, contact_create, contact_role_add
     from leads.qualification import progress
-    from opportunities.models import Opportunity
     from opportunities.services import default_open_stage, opportunity_create
 
     lead = Lead.objects.select_for_update(of=("self",)).select_related("source", "owner").get(pk=lead.pk)
@@ -57,18 +55,18 @@ def lead_convert(*, actor, lead: Lead, account=None, account_name: str = "", con
     now = timezone.now()
 
     if account is None:
-        account = account_create(actor=actor, data={"from_lead": lead.pk}, account=Account(
-            name=(account_name or lead.company or lead.full_name).strip(), industry=lead.industry,
+        account = account_create(
+            actor=actor, data={"from_lead": lead.pk}, name=(account_name or lead.company or lead.full_name).strip(), industry=lead.industry,
             website=lead.website, phone=lead.phone, billing_street=lead.street, billing_city=lead.city,
             billing_state=lead.state, billing_postal_code=lead.postal_code, billing_country=lead.country,
             employees=lead.employees, annual_revenue=lead.annual_revenue, rating=lead.rating,
-            description=lead.description, owner=owner, custom=_copy_custom(lead, "accounts.account")))
+            description=lead.description, owner=owner, custom=_copy_custom(lead, "accounts.account"))
     if contact is None:
-        contact = contact_create(actor=actor, data={"from_lead": lead.pk}, contact=Contact(
-            first_name=lead.first_name, last_name=lead.last_name, title=lead.title, account=account,
+        contact = contact_create(
+            actor=actor, data={"from_lead": lead.pk}, first_name=lead.first_name, last_name=lead.last_name, title=lead.title, account=account,
             email=lead.email, phone=lead.phone, mobile=lead.mobile, mailing_street=lead.street,
             mailing_city=lead.city, mailing_postal_code=lead.postal_code, mailing_country=lead.country,
-            owner=owner, custom=_copy_custom(lead, "accounts.contact")))
+            owner=owner, custom=_copy_custom(lead, "accounts.contact"))
     elif contact.account_id is None:
         contact_account_set(actor=actor, contact=contact, account=account)
     role = lead.authority_role or lead.champ_authority
@@ -80,12 +78,12 @@ def lead_convert(*, actor, lead: Lead, account=None, account_name: str = "", con
         stage = stage or default_open_stage()
         if stage is None:
             raise ConversionRefused(_("No sales pipeline with open stages is set up."))
-        opportunity = opportunity_create(actor=actor, data={"from_lead": lead.pk}, opportunity=Opportunity(
-            name=(opportunity_name or f"{account.name}").strip(), account=account, contact=contact,
+        opportunity = opportunity_create(
+            actor=actor, data={"from_lead": lead.pk}, name=(opportunity_name or f"{account.name}").strip(), account=account, contact=contact,
             pipeline=stage.pipeline, stage=stage, amount=amount, currency=lead.currency, probability=stage.probability,
             close_date=close_date, lead_source=str(lead.source or ""),
             campaign=lead.last_touch_campaign or lead.first_touch_campaign, owner=owner,
-            custom=_copy_custom(lead, "opportunities.opportunity")))
+            custom=_copy_custom(lead, "opportunities.opportunity"))
 
     from campaigns.services import touches_move
 

@@ -44,7 +44,6 @@ def _sharing(users) -> None:
 
 
 def _leads(users, campaigns, *, count: int) -> None:
-    from campaigns.models import Touch
     from campaigns.services import touch_add
     from crm.customization.models import PicklistValue
     from leads.models import Lead, LifecycleStage, LifecycleTransition
@@ -83,7 +82,7 @@ def _leads(users, campaigns, *, count: int) -> None:
         if stage != LifecycleStage.NEW:
             LifecycleTransition.objects.create(lead=lead, from_stage=LifecycleStage.NEW, to_stage=stage, actor=owner)
         if i % 4 == 0:
-            touch_add(record=lead, campaign=campaigns[i % 3], channel=Touch.Channel.EVENT, at=lead.created_at)
+            touch_add(record=lead, campaign=campaigns[i % 3], channel="event", at=lead.created_at)
 
 
 def _lead_rules(users) -> None:

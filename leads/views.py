@@ -123,7 +123,7 @@ def lead_field(request, pk, name):
         raise Http404
     editable = _can_edit(request, lead) and name not in readonly_fields(request.user, RT)
     ctx = {"lead": lead, "name": name, "label": display.field_label(Lead, name),
-           "value": display.field_value(lead, name), "editable": editable}
+           "value": display.field_html(lead, name), "editable": editable}
     if request.method == "GET" and request.GET.get("edit") != "1" or not editable:
         return render(request, "leads/_inline_field.html", ctx)
     before = services.lead_snapshot(lead)
@@ -135,7 +135,7 @@ def lead_field(request, pk, name):
     if request.method == "POST" and form.is_valid():
         services.lead_update(actor=request.user, lead=form.instance, before=before)
         lead = _lead_for(request, pk)
-        ctx.update(lead=lead, value=display.field_value(lead, name), saved=True)
+        ctx.update(lead=lead, value=display.field_html(lead, name), saved=True)
         return render(request, "leads/_inline_field.html", ctx)
     ctx["form"] = form
     return render(request, "leads/_inline_field.html", ctx, status=422 if request.method == "POST" else 200)

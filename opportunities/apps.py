@@ -15,6 +15,12 @@ class Config(AppConfig):
         from .models import Opportunity
         from .records import LIST, import_spec
 
+        from crm.core.panels import register_panel
+
+        from .panels import account_opportunities, contact_opportunities
+
+        register_panel("accounts.account", "opportunities", "lists/_related.html", account_opportunities, order=20)
+        register_panel("accounts.contact", "opportunities", "lists/_related.html", contact_opportunities, order=20)
         records.register(Opportunity, slug="opportunities", list=LIST, imports=import_spec(), list_url_name="opportunities:list", detail_url_name="opportunities:detail",
                          icon="graph-up-arrow", search_fields=("name",),
                          fields=("name", "account", "pipeline", "stage", "amount", "currency", "probability",

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 
 def seed(context: dict) -> None:
-    from accounts.models import Account
+    from accounts.selectors import first_accounts
     from opportunities.models import Opportunity, Pipeline
 
     if Opportunity.objects.exists():
@@ -17,8 +17,7 @@ def seed(context: dict) -> None:
     stages = list(pipeline.stages.all()) if pipeline else []
     if len(stages) < 3:
         return
-    for i, account in enumerate(Account.objects.order_by("pk")[:9]):
-        contact = account.contacts.order_by("pk").first()
+    for i, (account, contact) in enumerate(first_accounts(limit=9)):
         stage = stages[i % (len(stages) - 2)]
         Opportunity.objects.create(name=f"{account.name}: platform licence", account=account, contact=contact,
                                    pipeline=pipeline, stage=stage, probability=stage.probability,

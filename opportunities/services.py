@@ -19,8 +19,9 @@ def open_stages_of_default_pipeline():
 
 
 @transaction.atomic
-def opportunity_create(*, actor, opportunity: Opportunity, data: dict | None = None) -> Opportunity:
-    """Save a new, unsaved opportunity: its first stage change is recorded with the amount and probability."""
+def opportunity_create(*, actor, data: dict | None = None, **fields) -> Opportunity:
+    """A new opportunity from field values: its first stage change is recorded with the amount and probability."""
+    opportunity = Opportunity(**fields)
     opportunity.created_by = actor if getattr(actor, "is_authenticated", False) else None
     opportunity._history_user = opportunity.created_by
     opportunity.full_clean()

@@ -5,13 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
-from accounts.models import Account, Contact
+from accounts.selectors import visible_ids
 from crm.access.fls import hidden_fields
 from crm.core import display
-from crm.core.formatting import format_money
+from crm.core.formatting import format_money, ltr
 from crm.core.history import field_history
 from crm.core.services import recent_view_touch
-from leads.models import Lead
 from opportunities.models import Opportunity, Stage
 
 RT = "opportunities.opportunity"
@@ -34,7 +33,7 @@ def opportunity_detail(request, pk):
     )
     recent_view_touch(user=user, record=opportunity)
     hidden = hidden_fields(user, RT)
-    rows = [(label, format_money(opportunity.amount, opportunity.currency) if name == "amount" else value, name)
+    rows = [(label, ltr(format_money(opportunity.amount, opportunity.currency)) if name == "amount" else value, name)
             for label, value, name in display.detail_rows(opportunity, DETAIL_FIELDS, user)]
     stage_changes = list(opportunity.stage_changes.select_related("from_stage", "to_stage", "actor")
                          .order_by("-created_at", "-id")[:100])
@@ -42,16 +41,12 @@ def opportunity_detail(request, pk):
         "opportunity": opportunity,
         "hidden": hidden,
         "amount": format_money(opportunity.amount, opportunity.currency),
-        "account_visible": opportunity.account_id is not None
-        and Account.objects.visible_to(user).filter(pk=opportunity.account_id).exists(),
-        "contact_visible": opportunity.contact_id is not None
-        and Contact.objects.visible_to(user).filter(pk=opportunity.contact_id).exists(),
+        "account_visible": opportunity.account_id in visible_ids(user=user, kind="account", ids=[opportunity.account_id]),
+        "contact_visible": opportunity.contact_id in visible_ids(user=user, kind="contact", ids=[opportunity.contact_id]),
         "stages": [] if "stage" in hidden else list(Stage.objects.filter(pipeline_id=opportunity.pipeline_id)),
         "stage_changes": stage_changes,
         "rows": rows,
         "custom": display.custom_sections(opportunity, user),
         "history": field_history(opportunity, user),
         "can_edit": Opportunity.objects.visible_to(user, "edit").filter(pk=pk).exists(),
-        "converted_from": list(Lead.objects.visible_to(user).filter(converted_opportunity=opportunity)
-                               .only("id", "first_name", "last_name", "company")),
     })

@@ -72,8 +72,9 @@ def test_account_detail_shows_key_facts_tabs_and_only_visible_related_records(cl
     assert "Nordic Steel" in page and "+358 9 123" in page and 'href="https://steel.example"' in page
     assert 'id="tab-activity"' in page and 'id="tab-history"' in page and "Called the CFO" in page
     assert 'data-testid="log-call"' in page  # the owner may edit, so may log activities
-    assert [str(c) for c, _ in response.context["contact_table"]["rows"]] == ["Anna Virtanen"]
-    assert [str(o) for o, _ in response.context["opportunity_table"]["rows"]] == ["Steel renewal"]
+    contacts = page[page.index('data-related="contacts"'):page.index('data-related="opportunities"')]
+    assert "Virtanen" in contacts and "Anna" in contacts
+    assert "Steel renewal" in page[page.index('data-related="opportunities"'):]
     assert "Secret" not in page and "Hidden deal" not in page
     assert reverse("accounts:contact_detail", args=[account.contacts.get(last_name="Virtanen").pk]) in page
 

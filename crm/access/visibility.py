@@ -199,7 +199,9 @@ def filter_visible(qs, user, action: str = "view"):
             others.append(grant.q)
     combined = None
     if owners is not None:
-        ids = _memo(user, f"owners:{record_type}:{action}",
+        # Keyed by the condition, not the type: most types reach the same owners (own and hierarchy), and a
+        # record page that shows several types asks once.
+        ids = _memo(user, f"owners:{owners!r}",
                     lambda: list(User.objects.filter(owners).values_list("id", flat=True).distinct()))
         combined = Q(owner_id__in=ids)
     for q in others:

@@ -78,11 +78,36 @@ def field_value(record, name: str) -> str:
     return format_value(getattr(record, name))
 
 
+def field_html(record, name: str) -> str:
+    """`field_value` for a page: escaped, and isolated left to right where the value reads that way in any
+    language (phones, emails, web addresses, codes, numbers), so a Persian page does not reverse it."""
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    from crm.lists.columns import LTR_CUSTOM, LTR_NAMES, NUMERIC_CUSTOM, ltr
+
+    text = escape(field_value(record, name))
+    if name.startswith("cf_"):
+        from crm.customization.fields import by_key
+
+        cf = by_key(_record_type_key(type(record))).get(name)
+        isolate = cf is not None and (cf.field_type in LTR_CUSTOM or cf.field_type in NUMERIC_CUSTOM)
+    else:
+        try:
+            field = record._meta.get_field(name)
+        except FieldDoesNotExist:
+            field = None
+        isolate = field is not None and not field.choices and (
+            name in LTR_NAMES or isinstance(field, (models.EmailField, models.URLField, models.IntegerField,
+                                                   models.DecimalField, models.FloatField)))
+    return mark_safe(ltr(text) if isolate else text)
+
+
 def detail_rows(record, names, user) -> list[tuple[str, str, str]]:
     from crm.access.fls import hidden_fields
 
     hidden = hidden_fields(user, _record_type_key(type(record)))
-    return [(field_label(type(record), n), field_value(record, n), n) for n in names if n not in hidden]
+    return [(field_label(type(record), n), field_html(record, n), n) for n in names if n not in hidden]
 
 
 def custom_sections(record, user) -> list[tuple[str, list[tuple[str, str, str]]]]:
@@ -96,5 +121,5 @@ def custom_sections(record, user) -> list[tuple[str, list[tuple[str, str, str]]]
         if cf.key in hidden:
             continue
         sections.setdefault(cf.section or _("Additional information"), []).append(
-            (cf.display_label, display(cf, (record.custom or {}).get(cf.name)), cf.key))
+            (cf.display_label, field_html(record, cf.key), cf.key))
     return list(sections.items())

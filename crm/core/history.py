@@ -8,8 +8,9 @@ from datetime import datetime
 
 from crm.core import display
 
-NOISE = {"updated_at", "score_breakdown", "score_updated_at", "email_normalized", "phone_normalized", "custom",
-         "history_id", "history_date", "history_change_reason", "history_type", "history_user", "id"}
+# Columns no record type shows on its History tab; each type adds its own (RecordType.history_exclude).
+NOISE = {"updated_at", "custom", "history_id", "history_date", "history_change_reason", "history_type",
+         "history_user", "id"}
 
 
 @dataclass
@@ -48,7 +49,10 @@ def field_history(record, user, limit: int = 100) -> list[HistoryEntry]:
     rt = f"{model._meta.app_label}.{model._meta.model_name}"
     hidden = hidden_fields(user, rt)
     customs = {cf.name: cf for cf in by_key(rt).values()}
-    tracked = [f.name for f in model._meta.concrete_fields if f.name not in NOISE and f.name not in hidden]
+    from crm.core import records
+
+    noise = NOISE | records.for_model(model).history_exclude
+    tracked = [f.name for f in model._meta.concrete_fields if f.name not in noise and f.name not in hidden]
     rows = list(record.history.select_related("history_user").order_by("history_date", "history_id")[: limit + 1])
     entries = []
     previous_by_stream = {}

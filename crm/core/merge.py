@@ -42,6 +42,25 @@ def mergeable_fields(record_type, user) -> list[str]:
     return names + [cf.key for cf in definitions(record_type.key) if cf.key not in blocked]
 
 
+def self_references(model) -> list:
+    """The model's foreign keys to itself (an account's parent, a contact's reports-to)."""
+    return [f for f in model._meta.concrete_fields if f.is_relation and f.related_model is model]
+
+
+def _break_loops(survivor, other) -> None:
+    """Once merged, the two records are one: a self-reference of the survivor that leads back to either (its own
+    parent picked from the other's child, say) would make it its own ancestor, so the survivor gives it up."""
+    model = type(survivor)
+    merged = {survivor.pk, other.pk}
+    for field in self_references(model):
+        current, seen = getattr(survivor, field.attname), set()
+        while current is not None and current not in merged and current not in seen:
+            seen.add(current)
+            current = model._base_manager.filter(pk=current).values_list(field.attname, flat=True).first()
+        if current in merged:
+            setattr(survivor, field.attname, None)
+
+
 def _snapshot(record) -> dict:
     data = {f.attname: getattr(record, f.attname) for f in type(record)._meta.concrete_fields if f.attname != "updated_at"}
     data["custom"] = dict(record.custom or {})
@@ -81,13 +100,18 @@ def record_merge(*, actor, survivor, other, take_from_other: set[str]):
             setattr(survivor, field.attname, getattr(other, field.attname))
     if spec.before:
         spec.before(survivor, other)
+    _break_loops(survivor, other)
     if rt.duplicates is not None:
         rt.duplicates.set_keys(survivor)
     survivor._history_user = actor
     survivor.save()
     moved = repoint(source=other, target=survivor)
     # The other record's history stays its own thread on the survivor: two records' values are never diffed.
-    model.history.model.objects.filter(id=other.pk).update(id=survivor.pk, history_change_reason=f"merged:{other.pk}")
+    # Threads it took in from earlier merges keep their own names.
+    other_history = model.history.model.objects.filter(id=other.pk)
+    other_history.exclude(history_change_reason__startswith="merged:").update(
+        history_change_reason=f"merged:{other.pk}")
+    other_history.update(id=survivor.pk)
     if spec.after:
         spec.after(survivor)
     changes = record_changes(before, _snapshot(survivor))

@@ -29,8 +29,23 @@ def _locked_ids(rt, ids) -> set[int]:
 
 
 def _can_merge(request, rt, record, locked: set[int]) -> bool:
+    # A merge deletes one of the two records: it takes the right to delete as well as to edit.
     return (rt.merge is not None and record.pk not in locked and request.user.can(rt.key, "edit")
+            and request.user.can(rt.key, "delete")
             and rt.model.objects.visible_to(request.user, "edit").filter(pk=record.pk).exists())
+
+
+def _merge_value(record, name: str, merged: set[int]):
+    """What a merge compares: the stored value, not its display (two owners may share a name). A reference to
+    either merged record from the record itself reads as empty: merged, it would point at itself."""
+    if name.startswith("cf_"):
+        value = (record.custom or {}).get(name[3:])
+    else:
+        field = record._meta.get_field(name)
+        value = getattr(record, field.attname)
+        if field.is_relation and field.related_model is type(record) and value in merged:
+            value = None
+    return "" if value is None else value
 
 
 @login_required
@@ -94,12 +109,15 @@ def merge(request, slug: str, pk: int):
         messages.error(request, _("These records cannot be merged."))
         return redirect(survivor.get_absolute_url())
     hidden = hidden_fields(request.user, rt.key)
+    merged = {survivor.pk, other.pk}
     rows = []
     for name in mergeable_fields(rt, request.user):
         if name in hidden:
             continue
-        left, right = display.field_value(survivor, name), display.field_value(other, name)
-        if left != right:
+        left_value, right_value = _merge_value(survivor, name, merged), _merge_value(other, name, merged)
+        if left_value != right_value:
+            left = display.field_value(survivor, name) if left_value != "" else ""
+            right = display.field_value(other, name) if right_value != "" else ""
             rows.append({"name": name, "label": display.field_label(rt.model, name), "left": left, "right": right,
                          "pick_right": not left and bool(right)})
     if request.method == "POST":

@@ -30,15 +30,24 @@ def recent_records(*, user, limit: int = 10) -> list:
 
 
 def global_search(*, user, query: str, per_type: int = 10) -> list[dict]:
-    query = query.strip()
-    if len(query) < 2:
+    """Records of every registered type matching `query` in their search fields, through visibility, and only
+    in the fields the user may see (a match in a hidden field would reveal its value). A query PostgreSQL
+    cannot take (a NUL byte) matches nothing."""
+    from crm.access.fls import hidden_fields
+
+    query = query.strip()[:200]
+    if len(query) < 2 or "\x00" in query:
         return []
     groups = []
     for rt in records.all_types():
         if not rt.search_fields or not user.can(rt.key, "view"):
             continue
+        hidden = hidden_fields(user, rt.key)
+        fields = [f for f in rt.search_fields if f.split("__", 1)[0] not in hidden]
+        if not fields:
+            continue
         condition = Q()
-        for field in rt.search_fields:
+        for field in fields:
             condition |= Q(**{f"{field}__icontains": query})
         hits = list(rt.model.objects.visible_to(user).filter(condition)[:per_type])
         if hits:

@@ -79,3 +79,11 @@ def format_count(text, count):
 @register.filter
 def has_right(user, right: str) -> bool:
     return bool(getattr(user, "has_right", None)) and user.has_right(right)
+
+
+@register.simple_tag(takes_context=True)
+def panels(context, record, placement="main"):
+    """The panels other apps contribute to a record's page (crm.core.panels)."""
+    from crm.core.panels import render_panels
+
+    return render_panels(context, record, placement)
