@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from crm.access.models import Access, FieldPermission, ObjectPermission, OrgDefault, SharingRule, Team, User
+from crm.core.config_cache import ConfigCache
 
-ORG_DEFAULTS_CACHE_KEY = "access:org-defaults:v1"
+# Permissions, field access, org defaults, sharing rules and team membership: read once per process and
+# configuration change, not on every request (each services change calls clear_caches()).
+access_config = ConfigCache("access")
 
 
 def record_type_key(model) -> str:
@@ -24,16 +26,13 @@ def record_type_key(model) -> str:
 
 
 def org_default(record_type: str) -> str:
-    defaults = cache.get(ORG_DEFAULTS_CACHE_KEY)
-    if defaults is None:
-        defaults = dict(OrgDefault.objects.values_list("record_type", "access"))
-        cache.set(ORG_DEFAULTS_CACHE_KEY, defaults, 300)
+    defaults = access_config.get("org-defaults", lambda: dict(OrgDefault.objects.values_list("record_type", "access")))
     return defaults.get(record_type, Access.PUBLIC_READ_WRITE)
 
 
 def clear_caches() -> None:
-    """Called by every service that changes defaults, profiles, roles, teams or rules."""
-    cache.delete(ORG_DEFAULTS_CACHE_KEY)
+    """Called by every service that changes defaults, profiles, roles, teams, users' teams or rules."""
+    access_config.changed()
 
 
 def _memo(user, name, compute):
@@ -46,14 +45,14 @@ def _memo(user, name, compute):
 
 def object_permissions(user) -> dict[str, frozenset[str]]:
     def compute():
-        if not user.profile_id:
-            return {}
         perms = {}
         for row in ObjectPermission.objects.filter(profile_id=user.profile_id):
             perms[row.record_type] = frozenset(a for a in ObjectPermission.ACTIONS if getattr(row, f"can_{a}"))
         return perms
 
-    return _memo(user, "object_permissions", compute)
+    if not user.profile_id:
+        return {}
+    return _memo(user, "object_permissions", lambda: access_config.get(("object-permissions", user.profile_id), compute))
 
 
 def field_access(user, record_type: str) -> dict[str, str]:
@@ -69,7 +68,8 @@ def field_access(user, record_type: str) -> dict[str, str]:
             result.setdefault(rt, {})[field] = access
         return result
 
-    return _memo(user, "field_access", compute).get(record_type, {})
+    return _memo(user, "field_access",
+                 lambda: access_config.get(("field-access", user.profile_id), compute)).get(record_type, {})
 
 
 @dataclass(frozen=True)
@@ -85,22 +85,19 @@ def _by_owner(reason: str, label: str, owners: Q) -> Grant:
 
 
 def _user_teams(user) -> list[Team]:
-    return _memo(user, "teams", lambda: list(user.teams.all()))
+    return _memo(user, "teams", lambda: access_config.get(("teams", user.pk), lambda: list(user.teams.all())))
 
 
 def _rules_for(user, record_type: str) -> list[SharingRule]:
     """Active sharing rules on this record type whose target includes the user."""
 
     def compute():
-        rules = list(
-            SharingRule.objects.filter(is_active=True).select_related("source_role", "target_role")
-        )
-        return rules
+        return list(SharingRule.objects.filter(is_active=True).select_related("source_role", "target_role"))
 
     team_ids = {t.pk for t in _user_teams(user)}
     role = user.role if user.role_id else None
     applicable = []
-    for rule in _memo(user, "sharing_rules", compute):
+    for rule in access_config.get("sharing-rules", compute):
         if rule.record_type != record_type:
             continue
         if rule.target_kind == SharingRule.Target.TEAM:

@@ -27,3 +27,9 @@ def request_scope():
         yield
     finally:
         _store.reset(token)
+
+
+def forget(key: Hashable) -> None:
+    store = _store.get()
+    if store is not None:
+        store.pop(key, None)

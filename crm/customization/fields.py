@@ -28,13 +28,25 @@ _local: dict[tuple[str, int], list[CustomField]] = {}
 
 
 def definitions_version(record_type: str) -> str:
-    # A random token, not a counter: a cleared cache must never bring back an old version.
-    return cache.get_or_set(VERSION_KEY.format(record_type), lambda: uuid.uuid4().hex, None)
+    # A random token, not a counter: a cleared cache must never bring back an old version. Read once per request.
+    from crm.core.request_memo import memo
+
+    key = VERSION_KEY.format(record_type)
+    return memo(key, lambda: cache.get_or_set(key, lambda: uuid.uuid4().hex, None))
 
 
 def definitions_changed(record_type: str) -> None:
-    """Called whenever a custom field of `record_type` is saved or deleted."""
-    cache.set(VERSION_KEY.format(record_type), uuid.uuid4().hex, None)
+    """Called whenever a custom field of `record_type` is saved or deleted (now and after the commit)."""
+    from django.db import transaction
+
+    from crm.core.request_memo import forget
+
+    def bump():
+        cache.set(VERSION_KEY.format(record_type), uuid.uuid4().hex, None)
+
+    bump()
+    forget(VERSION_KEY.format(record_type))  # this request sees its own change
+    transaction.on_commit(bump, robust=True)
 
 
 def definitions(record_type: str) -> list[CustomField]:

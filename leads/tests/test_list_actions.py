@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, Touch
 from crm.access.models import FieldAccess, FieldPermission
+from crm.access.visibility import clear_caches
 from crm.activities.services import activity_create
 from crm.customization.models import PicklistValue
 from crm.notifications.models import Notification
@@ -78,10 +79,12 @@ def test_bulk_assign_status_campaign_and_delete_only_touch_what_the_user_may_edi
     from crm.access.models import ObjectPermission
 
     ObjectPermission.objects.filter(profile=rep.profile, record_type="leads.lead").update(can_delete=False)
+    clear_caches()  # what the profile services do on every change
     client.force_login(other)
     assert client.post(reverse("lists:bulk", args=["leads"]), {"ids": ids, "action": "delete"}).status_code == 404
     assert Lead.objects.count() == 3
     ObjectPermission.objects.filter(profile=rep.profile, record_type="leads.lead").update(can_delete=True)
+    clear_caches()
     client.force_login(rep)
     client.post(reverse("lists:bulk", args=["leads"]), {"ids": ids, "action": "delete"})  # owns none of them any more
     assert Lead.objects.count() == 3

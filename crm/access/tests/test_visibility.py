@@ -2,6 +2,8 @@
 rules × teams, and `explain()` agreeing with `visible_to()`."""
 import pytest
 
+from crm.access.visibility import clear_caches
+
 from crm.access import visibility
 from crm.access.models import Access, SharingRule, Team
 from crm.access.tests.factories import (
@@ -151,6 +153,7 @@ def test_team_record_sharing(org):
 
     team.record_access = Team.Access.READ_WRITE
     team.save()
+    clear_caches()  # what the team services do on every change
     fresh = type(org.rep1).objects.get(pk=org.rep1.pk)
     assert visible(fresh, "edit") == {"One", "Three"}
 
