@@ -54,9 +54,12 @@ CONTACT_LIST = ListSpec(
 ACCOUNT_FIELDS = ("name", "account_type", "industry", "parent", "website", "phone", "billing_street", "billing_city",
                   "billing_state", "billing_postal_code", "billing_country", "employees", "annual_revenue", "rating",
                   "description", "owner")
-CONTACT_FIELDS = ("salutation", "first_name", "last_name", "title", "department", "account", "email", "phone", "mobile",
+CONTACT_FIELDS = ("salutation", "first_name", "last_name", "title", "department", "account", "reports_to", "email",
+                  "phone", "mobile",
                   "mailing_street", "mailing_city", "mailing_postal_code", "mailing_country", "birthdate",
                   "preferred_language", "email_opt_out", "do_not_call", "owner")
+# A file names its contacts' accounts; whom they report to is set in the CRM.
+CONTACT_IMPORT_FIELDS = tuple(n for n in CONTACT_FIELDS if n != "reports_to")
 
 
 def account_duplicates():
@@ -111,7 +114,7 @@ def contact_import():
     from crm.imports.spec import ImportSpec
 
     return ImportSpec(
-        fields=CONTACT_FIELDS,
+        fields=CONTACT_IMPORT_FIELDS,
         concepts={"salutation": "salutation", "first_name": "first_name", "last_name": "last_name", "title": "title",
                   "department": "department", "company": "account", "email": "email", "phone": "phone",
                   "mobile": "mobile", "street": "mailing_street", "city": "mailing_city",

@@ -68,7 +68,7 @@ def notify_owner(lead: Lead, actor=None) -> None:
         return
     with override(lead.owner.language or None):
         message = _("New lead assigned to you: %(name)s") % {"name": lead}
-    notification_send(recipient=lead.owner, message=message, url=reverse("leads:detail", args=[lead.pk]),
+    notification_send(recipient=lead.owner, message=message, target=lead,
                       verb="lead.assigned", actor=actor)
 
 

@@ -62,6 +62,11 @@ class DuplicateSpec:
     def keyed(self) -> tuple[str, ...]:
         return tuple(k for k, on in ((EMAIL_KEY, self.email), (PHONE_KEY, self.phones)) if on)
 
+    @property
+    def similar_reason(self) -> str:
+        # A lead's similar company and name; an account's name, a contact's first and last name: a name.
+        return _("similar company and name") if "company" in self.similar else _("similar name")
+
     def keys(self, values: dict) -> dict[str, str]:
         """The normalised keys a record with these field values stores."""
         result = {}
@@ -126,7 +131,7 @@ def find(model, values: dict, *, exclude_pk=None, queryset=None) -> list:
     similar = [str(values.get(f) or "").strip() for f in spec.similar]
     if spec.similar and all(similar):
         for record in _similar(qs, spec.similar, similar):
-            add(record, _("similar name") if len(spec.similar) == 1 else _("similar company and name"))
+            add(record, spec.similar_reason)
     return sorted(found.values(), key=lambda m: -len(m.reasons))[:LIMIT]
 
 
@@ -160,17 +165,18 @@ def _similar(qs, fields: tuple[str, ...], values: list[str]) -> list:
                     enumerate(zip(fields, values))}
     query = query.annotate(**similarities).filter(**{f"{name}__gte": SIMILARITY for name in similarities})
     query = query.order_by(*[f"-{name}" for name in similarities])[:LIMIT]
+    rows: list = []
+    # The settings are set LOCAL in a block that is always rolled back (the search writes nothing): the
+    # connection's own come back by themselves, whether the search finished or was cancelled.
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('pg_trgm.similarity_threshold', true), current_setting('statement_timeout')")
-        threshold, timeout = cursor.fetchone()
-        local = "SELECT set_config('pg_trgm.similarity_threshold', %s, true), set_config('statement_timeout', %s, true)"
-        cursor.execute(local, [str(SIMILARITY), f"{settings.DUPLICATE_SEARCH_TIMEOUT_MS}ms"])
         try:
-            with transaction.atomic():
-                return list(query)
+            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true), "
+                           "set_config('statement_timeout', %s, true)",
+                           [str(SIMILARITY), f"{settings.DUPLICATE_SEARCH_TIMEOUT_MS}ms"])
+            rows = list(query)
         except OperationalError:
             logger.warning("Similar-record search for %r cancelled after %s ms", values,
                            settings.DUPLICATE_SEARCH_TIMEOUT_MS)
-            return []
         finally:
-            cursor.execute(local, [threshold or "0.3", timeout])
+            transaction.set_rollback(True)
+    return rows

@@ -31,11 +31,17 @@ class HistoryEntry:
 
 
 def _value(model, row, name: str) -> str:
-    """Display value of a field on a historical row (FKs read by id to avoid a query per row)."""
+    """Display value of a field on a historical row. A related record named by an old row may be gone since
+    (deleted, merged into another): it shows as its id."""
     f = model._meta.get_field(name)
     if f.is_relation:
         raw = getattr(row, f.attname)
-        return "" if raw is None else str(getattr(row, name, raw) or raw)
+        if raw is None:
+            return ""
+        try:
+            return str(getattr(row, name) or raw)
+        except f.related_model.DoesNotExist:
+            return f"#{raw}"
     if f.choices:
         return str(dict(f.flatchoices).get(getattr(row, name), getattr(row, name)) or "")
     return display.format_value(getattr(row, name))

@@ -80,7 +80,13 @@ def record_merge(*, actor, survivor, other, take_from_other: set[str]):
         raise MergeRefused(_("Records of this type cannot be merged."))
     if survivor.pk == other.pk:
         raise MergeRefused(_("Pick two different records."))
-    survivor, other = (model._base_manager.select_for_update().get(pk=pk) for pk in (survivor.pk, other.pk))
+    # Both rows locked in one statement, in id order: two people merging the same pair either way round wait
+    # for each other instead of deadlocking, and the one who waited finds a record gone.
+    rows = model._base_manager.select_for_update().filter(pk__in=[survivor.pk, other.pk]).order_by("pk")
+    locked = {r.pk: r for r in rows}
+    if len(locked) < 2:
+        raise MergeRefused(_("One of the records no longer exists."))
+    survivor, other = locked[survivor.pk], locked[other.pk]
     if spec.refuse:
         reason = spec.refuse(survivor, other)
         if reason:

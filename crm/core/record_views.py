@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -48,6 +49,12 @@ def _merge_value(record, name: str, merged: set[int]):
     return "" if value is None else value
 
 
+def _with_owners(matches: list) -> list:
+    """The warning names each match's owner: read in one query, not one per match."""
+    prefetch_related_objects([m.record for m in matches], "owner")
+    return matches
+
+
 @login_required
 def duplicates_panel(request, slug: str, pk: int):
     """The detail page's "possible duplicates", loaded by htmx after the page: the similar-name search never
@@ -81,7 +88,8 @@ def duplicate_check(request, slug: str):
     names = {f for f in (spec.email, *spec.phones, spec.country, *spec.similar) if f}
     values = {n: request.GET.get(n, "")[:200] for n in names}
     matches, hidden = duplicates.visible_split(request.user, rt.model, duplicates.find(rt.model, values))
-    return render(request, "records/_duplicates.html", {"rt": rt, "duplicates": matches, "hidden_duplicates": hidden})
+    return render(request, "records/_duplicates.html", {"rt": rt, "duplicates": _with_owners(matches),
+                                                        "hidden_duplicates": hidden})
 
 
 def duplicate_warning(request, rt, form) -> tuple[list, int]:
@@ -91,8 +99,9 @@ def duplicate_warning(request, rt, form) -> tuple[list, int]:
         return [], 0
     names = {f for f in (spec.email, *spec.phones, spec.country, *spec.similar) if f}
     values = {n: form.cleaned_data.get(n, "") for n in names}
-    return duplicates.visible_split(request.user, rt.model,
-                                    duplicates.find(rt.model, values, exclude_pk=form.instance.pk))
+    matches, hidden = duplicates.visible_split(request.user, rt.model,
+                                               duplicates.find(rt.model, values, exclude_pk=form.instance.pk))
+    return _with_owners(matches), hidden
 
 
 @login_required

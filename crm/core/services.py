@@ -62,13 +62,14 @@ def _notify_assigned(owner, actor, model, changed: list) -> None:
     with override(owner.language or None):
         if len(changed) == 1:
             message = gettext("%(name)s was assigned to you.") % {"name": changed[0]}
-            url = rt.detail_url(changed[0].pk)
+            url, target = "", changed[0]
         else:
             message = ngettext("%(count)s record was assigned to you: %(type)s.",
                                "%(count)s records were assigned to you: %(type)s.", len(changed)) % {
                 "count": len(changed), "type": rt.label_plural}
-            url = f"{rt.list_url()}?mine=1"
-    notification_send(recipient=owner, message=message, url=url, verb=event_name(model, "assigned"), actor=actor)
+            url, target = f"{rt.list_url()}?mine=1", None
+    notification_send(recipient=owner, message=message, url=url, verb=event_name(model, "assigned"), actor=actor,
+                      target=target)
 
 
 @transaction.atomic

@@ -27,7 +27,7 @@ def mark_read(request, pk):
     notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
     notifications_mark_read(user=request.user, ids=[notification.pk])
     # Only our own relative URLs: a notification must never become an open redirect.
-    return redirect(safe_next(request, "notifications:list", url=notification.url or ""))
+    return redirect(safe_next(request, "notifications:list", url=notification.link or ""))
 
 
 @login_required
