@@ -63,7 +63,6 @@ def lead_detail(request, pk):
         "can_delete": can_edit and request.user.can(RT, "delete"),
         "inline_fields": editable,
         "qualification": qualification,
-        "qualification_form": QualificationForm(instance=lead, framework=qualification.framework, user=request.user),
         "stage_form": StageForm(initial={"stage": lead.lifecycle_stage}),
         "transitions": lead.lifecycle_transitions.select_related("actor").order_by("-created_at", "-id")[:20],
         "touches": touches_for(lead),
@@ -166,6 +165,8 @@ def lead_qualify(request, pk):
     _require(request.user, "edit")
     if lead.is_converted:
         raise Http404
+    if request.method == "GET" and not request.htmx:  # the form is loaded into the lead page's tab
+        return redirect(reverse("leads:detail", args=[lead.pk]) + "?tab=qualification")
     qualification = progress(lead)
     before = services.lead_snapshot(lead)
     form = QualificationForm(request.POST or None, instance=lead, framework=qualification.framework, user=request.user)

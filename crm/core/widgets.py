@@ -62,3 +62,57 @@ class LookupSelect(forms.Select):
                 parts.append(f'<option value="{obj.pk}" selected>{escape(str(obj))}</option>')
         parts.append("</select>")
         return mark_safe("".join(parts))
+
+
+def _input(widget, name, value, attrs) -> str:
+    """An <input> as Django's template would write it, in Python (about a tenth of the cost)."""
+    context = widget.get_context(name, value, attrs)["widget"]
+    kind = context.get("type", widget.input_type)
+    value = context["value"]
+    parts = [f'<input type="{escape(kind)}" name="{escape(name)}"']
+    if value is not None and value != "" and kind not in ("checkbox", "password"):
+        parts.append(f' value="{escape(value)}"')
+    for key, item in context["attrs"].items():
+        if item is True:
+            parts.append(f" {escape(key)}")
+        elif item is not False and item is not None:
+            parts.append(f' {escape(key)}="{escape(item)}"')
+    parts.append(">")
+    return mark_safe("".join(parts))
+
+
+class _FastInputMixin:
+    """Inputs written in Python: a list page renders its filters on every request."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return _input(self, name, value, attrs)
+
+
+class FastTextInput(_FastInputMixin, forms.TextInput):
+    pass
+
+
+class FastNumberInput(_FastInputMixin, forms.NumberInput):
+    pass
+
+
+class FastDateInput(_FastInputMixin, forms.DateInput):
+    pass
+
+
+class FastCheckboxInput(_FastInputMixin, forms.CheckboxInput):
+    pass
+
+
+FAST = {forms.TextInput: FastTextInput, forms.NumberInput: FastNumberInput, forms.DateInput: FastDateInput,
+        forms.CheckboxInput: FastCheckboxInput}
+
+
+def faster(widget: forms.Widget) -> forms.Widget:
+    """The Python-rendered twin of a plain input widget (same attributes and format), else the widget."""
+    fast = FAST.get(type(widget))
+    if fast is None:
+        return widget
+    twin = fast.__new__(fast)
+    twin.__dict__.update(widget.__dict__)
+    return twin

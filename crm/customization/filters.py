@@ -8,7 +8,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.widgets import FastSelect
+from crm.core.widgets import FastSelect, faster
 from crm.customization.fields import _user_queryset, definitions
 from crm.customization.models import FieldType
 
@@ -100,7 +100,7 @@ class CustomFieldsFilterSetMixin:
         form = super().form
         if not getattr(form, "_styled", False):
             for field in form.fields.values():
-                widget = field.widget
+                field.widget = widget = faster(field.widget)
                 if isinstance(widget, forms.CheckboxInput):
                     css = "form-check-input"
                 elif isinstance(widget, forms.Select):

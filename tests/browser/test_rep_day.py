@@ -26,9 +26,10 @@ def wait_for_score(page, expected: int, tries: int = 60) -> None:
 def test_rep_creates_qualifies_scores_and_converts_a_lead(page, live_server, celery_worker):
     set_org_default("leads.lead", Access.PRIVATE)
     rep = UserFactory(profile=ProfileFactory(), email="rep.day@example.com")
-    ScoringRule.objects.create(name="Title is C-level", kind="fit", field="title", operator="contains", value="CEO", points=20)
-    ScoringRule.objects.create(name="Budget confirmed", kind="fit", field="budget_confirmed", operator="eq",
-                               value="true", points=15)
+    ScoringRule.objects.create(name="Title is C-level", kind="fit", points=20,
+                               conditions={"all": [{"field": "title", "op": "contains", "value": "CEO"}]})
+    ScoringRule.objects.create(name="Budget confirmed", kind="fit", points=15,
+                               conditions={"all": [{"field": "budget_confirmed", "op": "equals", "value": "true"}]})
     login(page, live_server, rep.email, PASSWORD)
 
     page.goto(f"{live_server.url}/leads/new/")
