@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone as dt_timezone
-from decimal import Decimal
+from datetime import UTC, date, datetime
 from html import escape
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Cast, Coalesce, Concat, Left, NullIf
+from django.db.models.lookups import Exact, IsNull
 from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext as _
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from crm.core import formatting
 from crm.customization.models import CustomField, FieldType
@@ -29,7 +30,6 @@ LTR_NAMES = {"phone", "mobile", "fax", "home_phone", "postal_code", "country", "
              "mailing_postal_code", "mailing_country", "number", "code"}
 LTR_CUSTOM = {FieldType.EMAIL, FieldType.PHONE, FieldType.URL}
 NUMERIC_CUSTOM = {FieldType.NUMBER, FieldType.CURRENCY, FieldType.PERCENT}
-_BIG = Decimal("1e15")
 
 
 def ltr(html_text: str) -> str:
@@ -59,19 +59,26 @@ class Column:
         return set()
 
     def sort_expressions(self, model, descending: bool) -> list:
-        """Non-null expressions to order by, in the column's ascending sense; empty values sort last
-        whichever way (a sentinel above or below every value), so keyset pages can compare them."""
+        """Non-null expressions to order by, in the column's ascending sense, so keyset pages can compare
+        them. Empty values come last whichever way: a key of their own goes first (no value is past every
+        other in every collation, and a sentinel past the range of an integer column is refused by the
+        query's own range check)."""
         if self.custom is not None:
-            return [_custom_sort(self.custom, descending)]
+            return _custom_sort(self.custom, descending)
         field = self.field
+        name = field.name
         if field.choices:
-            whens = [When(**{field.name: value}, then=Value(i)) for i, (value, _label) in enumerate(field.flatchoices)]
-            return [Case(*whens, default=Value(len(whens)), output_field=IntegerField())]
+            # In the order of the choices; no choice (a blank value) after every choice, both ways.
+            values = [value for value, _label in field.flatchoices if value not in ("", None)]
+            whens = [When(**{name: value}, then=Value(i)) for i, value in enumerate(values)]
+            return [Case(*whens, default=Value(-1 if descending else len(whens)), output_field=IntegerField())]
         if field.many_to_one:
             return _related_sort(field, descending)
-        if not field.null:
-            return [F(field.name)]
-        return [Coalesce(F(field.name), _sentinel(field, descending), output_field=field)]
+        text = isinstance(field, (models.CharField, models.TextField))
+        empty = ([Q(**{f"{name}__isnull": True})] if field.null else []) + ([Q(**{name: ""})] if text and field.blank else [])
+        if not empty:  # never empty: the column alone, which an index may serve
+            return [_text_key(F(name), field) if text else F(name)]
+        return _or_empty(F(name), field, empty, descending)
 
     def renderer(self) -> Callable[[models.Model], str]:
         """record → the cell's HTML (escaped)."""
@@ -133,48 +140,81 @@ def _custom_renderer(cf: CustomField) -> Callable[[models.Model], str]:
     return render
 
 
-def _sentinel(field: models.Field, descending: bool):
-    """A value past every real one in the direction the list runs, so empty values come last."""
+def _neutral(field: models.Field) -> Value:
+    """Any value of the field's type: what an empty row compares with (its own key already puts it last)."""
     if isinstance(field, models.DateTimeField):
-        value = datetime(1900, 1, 1, tzinfo=dt_timezone.utc) if descending else datetime(9000, 1, 1, tzinfo=dt_timezone.utc)
+        value = datetime(2000, 1, 1, tzinfo=UTC)
     elif isinstance(field, models.DateField):
-        value = date(1900, 1, 1) if descending else date(9000, 1, 1)
-    elif isinstance(field, (models.IntegerField, models.DecimalField, models.FloatField)):
-        value = -_BIG if descending else _BIG
+        value = date(2000, 1, 1)
     elif isinstance(field, models.BooleanField):
         value = False
+    elif isinstance(field, (models.IntegerField, models.DecimalField, models.FloatField)):
+        value = 0
     else:
         value = ""
     return Value(value, output_field=field)
 
 
+def _or_empty(expression, field: models.Field, empty: list, descending: bool) -> list:
+    """[empty last, the value] for a column that may be empty (`empty`: the conditions that say so)."""
+    value = Coalesce(expression, _neutral(field), output_field=field)
+    if isinstance(field, (models.CharField, models.TextField)):
+        value = _text_key(value, field)
+    return [_empty_key(empty, descending), value]
+
+
+# Long texts sort by their start: the keys of a page's last row travel in its Next link, which must stay short.
+SORT_PREFIX = 200
+
+
+def _long(field: models.Field) -> bool:
+    return isinstance(field, models.TextField) or (field.max_length or 0) > SORT_PREFIX
+
+
+def _text_key(expression, field: models.Field | None = None):
+    """The text to order by: the whole value, or the start of a long one (longer values that share it come
+    in the order of their ids)."""
+    if field is not None and not _long(field):
+        return expression
+    return Left(expression, SORT_PREFIX, output_field=models.TextField())
+
+
+def _empty_key(conditions: list, descending: bool):
+    """0/1 ordered before a text value: 1 for empty rows in an ascending list, 0 in a descending one, so
+    that they come last either way whatever the database's collation."""
+    empty, full = (0, 1) if descending else (1, 0)
+    return Case(*[When(c, then=Value(empty)) for c in conditions], default=Value(full), output_field=IntegerField())
+
+
 def _related_sort(field: models.ForeignKey, descending: bool) -> list:
     """Order by what the related record shows: a user's name, a picklist's own order, else the related
-    model's first ordering field (an account's name)."""
+    model's first ordering field (an account's name). No related record: last, both ways."""
     related = field.related_model
     name = field.name
-    empty_text = Value("")
+    none = [Q(**{f"{name}__isnull": True})]
     if related._meta.label == settings.AUTH_USER_MODEL:
-        return [Coalesce(Concat(f"{name}__first_name", Value(" "), f"{name}__last_name",
-                                output_field=models.CharField()), empty_text)]
+        full_name = Concat(f"{name}__first_name", Value(" "), f"{name}__last_name", output_field=models.CharField())
+        return [_empty_key(none, descending), Coalesce(full_name, Value(""), output_field=models.CharField())]
     if related._meta.label == "customization.PicklistValue":
-        return [Coalesce(F(f"{name}__order"), Value(-1 if descending else 10**9))]
+        return _or_empty(F(f"{name}__order"), related._meta.get_field("order"), none, descending)
     ordering = [o for o in related._meta.ordering if isinstance(o, str) and not o.startswith("-") and o != "id"]
     target = ordering[0] if ordering else "pk"
     related_field = related._meta.get_field(target) if target != "pk" else related._meta.pk
-    if related_field.many_to_one:
-        target = f"{target}_id"
-    sentinel = _sentinel(related_field, descending) if not related_field.many_to_one else Value(-1 if descending else 10**18)
-    return [Coalesce(F(f"{name}__{target}"), sentinel)]
+    if related_field.many_to_one:  # ordered by another relation (a stage by its pipeline): by its id
+        return _or_empty(F(f"{name}__{related_field.attname}"), models.BigIntegerField(), none, descending)
+    if isinstance(related_field, (models.CharField, models.TextField)):
+        none = [*none, Q(**{f"{name}__{target}": ""})]
+    return _or_empty(F(f"{name}__{target}"), related_field, none, descending)
 
 
-def _custom_sort(cf: CustomField, descending: bool):
+def _custom_sort(cf: CustomField, descending: bool) -> list:
     text = KeyTextTransform(cf.name, "custom")
+    empty = [IsNull(text, True), Exact(text, Value(""))]
     if cf.field_type in NUMERIC_CUSTOM:
         number = models.DecimalField(max_digits=30, decimal_places=8)
-        return Coalesce(Cast(text, number), Value(-_BIG if descending else _BIG, output_field=number), output_field=number)
-    # ISO dates and times sort as text; everything else too.
-    return Coalesce(text, Value("\U0010ffff" if not descending else ""), output_field=models.TextField())
+        return _or_empty(Cast(NullIf(text, Value("")), number), number, empty, descending)
+    # ISO dates and times sort as text; everything else too. No value (or an empty one): last, both ways.
+    return _or_empty(text, models.TextField(), empty, descending)
 
 
 def columns_for(record_type, hidden: set[str]) -> dict[str, Column]:

@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from uuid import UUID
 
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils.safestring import mark_safe
@@ -30,6 +31,9 @@ from crm.lists.filters import filterset_class
 RESERVED = ("q", "sort", "cols", "after", "before", "count", "export")
 MAX_QUERY_LENGTH = 200
 MAX_PARAM_LENGTH = 1000
+# A page cursor holds the sort keys of a row: up to 200 characters of text (columns.SORT_PREFIX) in any script.
+MAX_CURSOR_LENGTH = 4000
+MAX_PAGE = 1_000_000  # a page number past any list's (pages stop where the count stops)
 
 
 class HostileInput(ValueError):
@@ -78,7 +82,7 @@ def check_params(params: QueryDict) -> None:
         for value in [key, *values]:
             if "\x00" in value:
                 raise HostileInput(_("The address contains a character that cannot be searched or filtered on."))
-            if len(value) > MAX_PARAM_LENGTH:
+            if len(value) > (MAX_CURSOR_LENGTH if key in ("after", "before") else MAX_PARAM_LENGTH):
                 raise HostileInput(_("A search or filter value is too long."))
 
 
@@ -120,7 +124,7 @@ class RecordList:
     def _ordering(self, sort: str) -> Ordering:
         default = self.spec.default_sort
         for candidate in (sort, default):
-            name = candidate.lstrip("-")
+            name = candidate.removeprefix("-")  # one minus: "--name" is no sort of ours
             column = self.available.get(name)
             if column is not None and column.sortable:
                 return Ordering(name, candidate.startswith("-"))
@@ -140,9 +144,10 @@ class RecordList:
         qs = self._search(qs)
         self.filterset.queryset = qs
         self.filterset.__dict__.pop("_qs", None)
-        if self.filterset.is_bound:
-            self.filterset.errors  # validate: invalid filters are left out and shown with their message
-        return self.filterset.qs if self.filterset.is_bound else qs
+        if not self.filterset.is_bound:
+            return qs
+        self.filterset.is_valid()  # invalid filters are left out and shown with their message
+        return self.filterset.qs
 
     def _search(self, qs: QuerySet) -> QuerySet:
         if not self.query:
@@ -193,8 +198,8 @@ class RecordList:
         if cursor is not None:
             number, values = cursor
             condition = _keyset(qs, ordering, values, forward=not backwards)
-            if condition is None:  # a cursor that does not fit this order: start again
-                number, backwards = 1, False
+            if condition is None:  # a cursor that does not fit this order: start again at page 1
+                cursor, number, backwards = None, 1, False
             else:
                 qs = qs.filter(condition)
         descending = ordering.descending != backwards
@@ -254,7 +259,7 @@ class RecordList:
 
 def _encode(number: int, record, ordering: Ordering) -> str:
     values = [getattr(record, key) for key in ordering.keys]
-    payload = json.dumps([number, values], default=_json_value, separators=(",", ":"))
+    payload = json.dumps([number, values], default=_json_value, separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
@@ -272,11 +277,33 @@ def _decode(token: str | None):
         return None
     try:
         number, values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(number, int) or not isinstance(values, list) or number < 1:
-            return None
-        return number, values
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return None
+    if type(number) is not int or not isinstance(values, list) or not 1 <= number <= MAX_PAGE:
+        return None
+    return number, values
+
+
+def _cursor_value(output, raw):
+    """A cursor's key as the type `_encode` wrote for this key (dates, decimals and text as strings, numbers
+    as numbers), or ValueError: a cursor written by hand must not reach the query with anything else (a
+    NUL byte, which PostgreSQL refuses in text, or a null, which no comparison takes)."""
+    if isinstance(output, models.BooleanField):
+        expected = (bool,)
+    elif isinstance(output, models.IntegerField):
+        expected = (int,)
+    elif isinstance(output, models.FloatField):
+        expected = (int, float)
+    else:
+        expected = (str,)
+    if not isinstance(raw, expected) or (isinstance(raw, bool) and bool not in expected):
+        raise ValueError("a cursor value of the wrong type")
+    if isinstance(raw, str) and "\x00" in raw:
+        raise ValueError("a NUL byte in a cursor")
+    value = output.to_python(raw)
+    if value is None:
+        raise ValueError("an empty cursor value")
+    return value
 
 
 def _keyset(qs: QuerySet, ordering: Ordering, raw_values: list, *, forward: bool) -> Q | None:
@@ -290,8 +317,8 @@ def _keyset(qs: QuerySet, ordering: Ordering, raw_values: list, *, forward: bool
     try:
         for key, raw in zip(keys, raw_values):
             output = qs.model._meta.pk if key == "pk" else qs.query.annotations[key].output_field
-            values.append(output.to_python(raw))
-    except Exception:  # noqa: BLE001 - a tampered or stale cursor
+            values.append(_cursor_value(output, raw))
+    except Exception:  # noqa: BLE001 - a tampered or stale cursor (ValidationError, ValueError, TypeError...)
         return None
     later = (ordering.descending) != (not forward)  # True: rows with smaller keys come next
     op = "lt" if later else "gt"

@@ -126,6 +126,8 @@ def _day_bound(name: str, lookup: str):
     def apply(qs, _name, value):
         if not value:
             return qs
+        if lookup != "gte" and value >= date.max:  # "to 31.12.9999": no day after it, and no bound either
+            return qs
         day = value if lookup == "gte" else value + timedelta(days=1)
         return qs.filter(**{f"{name}__{lookup}": day_start(day)})
     return apply

@@ -32,17 +32,92 @@
     }
   });
 
+  // Column chooser: inside [data-column-chooser], [data-move=up|down] moves its <li> within the
+  // <ol data-sortable>; the ticked boxes are submitted in the list's DOM order, so the order of the
+  // list is the order of the columns. The moved item's button keeps the focus (moving a node that
+  // holds the focus drops it), and [data-move-status] tells screen readers where the item went.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-column-chooser] [data-move]");
+    if (!button) { return; }
+    event.preventDefault();
+    var item = button.closest("li");
+    var list = item && item.parentElement;
+    if (!list) { return; }
+    if (button.dataset.move === "up" && item.previousElementSibling) {
+      list.insertBefore(item, item.previousElementSibling);
+    } else if (button.dataset.move === "down" && item.nextElementSibling) {
+      list.insertBefore(item.nextElementSibling, item);
+    }
+    button.focus();
+    announceMove(list, item);
+  });
+
+  function announceMove(list, item) {
+    var chooser = list.closest("[data-column-chooser]");
+    var status = chooser && chooser.querySelector("[data-move-status]");
+    if (!status || !status.dataset.template) { return; }
+    var items = Array.prototype.slice.call(list.children);
+    var label = item.querySelector("label");
+    status.textContent = status.dataset.template
+      .replace("%(name)s", label ? label.textContent.trim() : "")
+      .replace("%(position)s", String(items.indexOf(item) + 1))
+      .replace("%(count)s", String(items.length));
+  }
+
+  // Drag and drop for the same lists (SortableJS, loaded by the pages that have them).
+  function sortables(root) {
+    if (!window.Sortable) { return; }
+    root.querySelectorAll("[data-column-chooser] [data-sortable]").forEach(function (list) {
+      if (list.dataset.sortableReady) { return; }
+      list.dataset.sortableReady = "1";
+      window.Sortable.create(list, {
+        handle: "[data-drag-handle]",
+        animation: 150,
+        onEnd: function (event) { announceMove(list, event.item); }
+      });
+    });
+  }
+
+  // Tom Select on <select data-tom-select>; with data-lookup (LookupSelect), the options come from that
+  // JSON endpoint ({"results": [{value, text}]}) as the user types, already matched by the server.
+  function tomSelectOptions(el) {
+    var options = { plugins: el.multiple ? ["remove_button"] : [] };
+    var url = el.dataset.lookup;
+    if (url) {
+      options.valueField = "value";
+      options.labelField = "text";
+      options.searchField = ["text"];
+      options.loadThrottle = 250;
+      options.shouldLoad = function (query) { return query.trim().length > 0; };
+      options.score = function () { return function () { return 1; }; };
+      options.load = function (query, callback) {
+        var self = this;
+        self.clearOptions();
+        fetch(url + (url.indexOf("?") === -1 ? "?" : "&") + "q=" + encodeURIComponent(query),
+              { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : { results: [] }; })
+          .then(function (data) { callback(data.results || []); })
+          .catch(function () { callback(); });
+      };
+    }
+    return options;
+  }
+
   function enhance(root) {
     if (window.TomSelect) {
       root.querySelectorAll("select[data-tom-select]:not(.tomselected)").forEach(function (el) {
-        new window.TomSelect(el, { plugins: el.multiple ? ["remove_button"] : [] });
+        new window.TomSelect(el, tomSelectOptions(el));
       });
     }
+    sortables(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:afterSwap", function (event) {
+    // The results fragment brings its own column chooser: give it drag and drop again. (After an
+    // outerHTML swap the event's target has left the document, so look from the document too.)
     enhance(event.target);
+    sortables(document);
     // Keep keyboard users oriented: focus the first heading or field of a swapped fragment.
     var focusTarget = event.target.querySelector("[data-autofocus]");
     if (focusTarget) { focusTarget.focus(); }
