@@ -41,9 +41,10 @@ def search(qs, query: str):
 
 
 def _statuses(user):
-    from leads.services import status_choices
+    from crm.customization import picklists
+    from leads.models import STATUS_PICKLIST
 
-    return [(v.pk, v.display_label) for v in status_choices()]
+    return picklists.choices(STATUS_PICKLIST)
 
 
 def _set_status(*, actor, ids, value):
@@ -170,6 +171,9 @@ STATUS_ALIASES = {
     "closed - not converted": "not-interested", "unqualified": "not-interested", "not qualified": "not-interested",
     "attempted_to_contact": "attempted-to-contact", "bad timing": "contact-in-future",
     "bad_timing": "contact-in-future", "pre qualified": "pre-qualified", "prequalified": "pre-qualified",
+    # SuiteCRM and SugarCRM
+    "assigned": "not-contacted", "in process": "contacted", "converted": "qualified", "recycled": "contact-in-future",
+    "dead": "lost-lead",
 }
 
 

@@ -12,6 +12,14 @@ class Config(AppConfig):
 
         register_demo("access", "crm.access.demo.seed", after=())
         from crm.access import auth  # noqa: F401  (connects login-history receivers)
+        from django.db.models.signals import post_delete, post_save
+
+        from crm.access import directory
+        from crm.access.models import User
+
+        # Cache invalidation only: every process re-reads the user directory.
+        post_save.connect(directory.user_saved, sender=User, dispatch_uid="user-directory-save")
+        post_delete.connect(directory.user_deleted, sender=User, dispatch_uid="user-directory-delete")
         from crm.core.settings_sections import register_section
 
         for order, (key, label, icon, url_name, right) in enumerate([

@@ -45,6 +45,7 @@ class UserPreferencesMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         token = current_user.set(user)
+        language = translation.get_language()
         if user is not None and user.is_authenticated:
             if user.language:
                 translation.activate(user.language)
@@ -57,5 +58,10 @@ class UserPreferencesMiddleware:
             with request_scope():
                 return self.get_response(request)
         finally:
+            # What runs next in this thread (a test, a worker's task) must not speak this user's language.
+            if language:
+                translation.activate(language)
+            else:
+                translation.deactivate()
             timezone.deactivate()
             current_user.reset(token)

@@ -104,16 +104,11 @@ class UserManager(BaseUserManager):
         return super().get_queryset().select_related("role", "profile")
 
     def choices(self, *, active_only: bool = True) -> list[tuple[int, str]]:
-        """(id, name) pairs for a dropdown, as str(user) names them, without building User objects; one query
-        per request for both the active users and all of them (a list offers both)."""
-        from crm.core.request_memo import memo
+        """(id, name) pairs for a dropdown, as str(user) names them, from the user directory (no query)."""
+        from crm.access.directory import everyone
 
-        def everyone():
-            rows = super(UserManager, self).get_queryset().order_by("first_name", "last_name", "id").values_list(
-                "id", "first_name", "last_name", "email", "is_active")
-            return [(pk, f"{first} {last}".strip() or email, active) for pk, first, last, email, active in rows]
-
-        return [(pk, name) for pk, name, active in memo("users:choices", everyone) if active or not active_only]
+        return [(pk, f"{first} {last}".strip() or email) for pk, first, last, email, active in everyone()
+                if active or not active_only]
 
     def get_by_natural_key(self, username):
         return self.get(email__iexact=username)

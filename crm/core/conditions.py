@@ -124,7 +124,10 @@ def _model_field(field: models.Field, with_choices: bool = False) -> Field:
     if field.many_to_one:
         related = field.related_model
         if related._meta.label == "customization.PicklistValue":
-            values = related._default_manager.filter(**(field.remote_field.limit_choices_to or {})) if with_choices else ()
+            from crm.customization import picklists
+
+            picklist = (field.remote_field.limit_choices_to or {})["picklist"]
+            values = picklists.values(picklist, active_only=False) if with_choices else ()
             return Field(field.name, label, CHOICE, tuple((v.value, v.display_label) for v in values), field)
         if related._meta.label == settings.AUTH_USER_MODEL:
             return Field(field.name, label, RELATION, _user_choices() if with_choices else (), field)

@@ -16,7 +16,8 @@ class Config(AppConfig):
                          right="manage_customization", order=100)
         register_section("picklists", _("Picklists"), "list-ul", "customization:picklists",
                          right="manage_customization", order=110)
-        from crm.customization.models import CustomField
+        from crm.customization import picklists
+        from crm.customization.models import CustomField, PicklistValue
 
         # Cache invalidation only (no business rule): every process re-reads the definitions.
         def invalidate(sender, instance, **kwargs):
@@ -24,3 +25,9 @@ class Config(AppConfig):
 
         post_save.connect(invalidate, sender=CustomField, dispatch_uid="customfield-cache-save", weak=False)
         post_delete.connect(invalidate, sender=CustomField, dispatch_uid="customfield-cache-delete", weak=False)
+
+        def picklist_changed(sender, **kwargs):
+            picklists.changed()
+
+        post_save.connect(picklist_changed, sender=PicklistValue, dispatch_uid="picklist-cache-save", weak=False)
+        post_delete.connect(picklist_changed, sender=PicklistValue, dispatch_uid="picklist-cache-delete", weak=False)

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from crm.access.models import AuditLog
 from crm.access.services import audit
+from crm.customization import picklists
 from crm.customization.models import CustomField, PicklistValue
 
 CUSTOM_FIELD_FIELDS = ("label", "label_translations", "field_type", "required", "default", "help_text",
@@ -114,6 +115,7 @@ def picklist_values_update(*, actor, picklist: str, rows: list[dict], ip=None) -
     if defaults:
         # Clear any other default, including values not in this edit.
         PicklistValue.objects.filter(picklist=picklist, is_default=True).exclude(pk=defaults[0]["id"]).update(is_default=False)
+        picklists.changed()
     if changes:
         audit(actor=actor, action=AuditLog.Action.CUSTOMIZATION_CHANGED, target_type="customization.picklist", ip=ip,
               data={"picklist": picklist, "changes": changes})
@@ -124,5 +126,6 @@ def picklist_default_set(*, actor, picklist: str, value: PicklistValue | None, i
     PicklistValue.objects.filter(picklist=picklist, is_default=True).update(is_default=False)
     if value is not None:
         PicklistValue.objects.filter(pk=value.pk).update(is_default=True)
+    picklists.changed()
     audit(actor=actor, action=AuditLog.Action.CUSTOMIZATION_CHANGED, target_type="customization.picklist", ip=ip,
           data={"picklist": picklist, "default": getattr(value, "value", None)})

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
 
 from django import forms
 from django.conf import settings
@@ -24,15 +26,25 @@ _PERSIAN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "012
 
 
 def text(value) -> str:
-    """A cell as text, without surrounding spaces and without the formula guard our export adds."""
-    return unguard("" if value is None else str(value).strip())
+    """A cell as text, without surrounding spaces and without the formula guard our export adds; line ends
+    inside it are "\n" whatever the file's (Windows programs write CRLF inside quoted cells too)."""
+    value = "" if value is None else str(value).strip()
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return unguard(value)
 
 
-def parse_date(value: str) -> date | None:
+# Outlook writes 0/0/00 into every empty date, and MySQL-based CRMs 0000-00-00: no date.
+_NO_DATE = re.compile(r"0+[./-]0+[./-]0+(?:[ T][\d:.]*)?")
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})(?:[ T].*)?")
+
+
+def parse_date(value: str, *, month_first: bool | None = None) -> date | None:
     """ISO dates, and the day-first and month-first forms of address books and CRMs (31.12.2026, 31/12/2026,
-    12/31/2026 when it cannot be a day first), with a time or without; Persian digits too."""
+    12/31/2026 when it cannot be a day first), with a time or without; Persian digits too. An ambiguous
+    5/6/2026 is read `month_first` (default: as the current user writes dates)."""
     value = text(value).translate(_PERSIAN_DIGITS)
-    if not value:
+    if not value or _NO_DATE.fullmatch(value):
         return None
     iso = parse_iso_datetime(value.replace(" ", "T", 1)) if (" " in value or "T" in value) else None
     if iso is not None:
@@ -43,10 +55,12 @@ def parse_date(value: str) -> date | None:
         found = None
     if found is not None:
         return found
-    match = re.fullmatch(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})(?:[ T].*)?", value)
+    match = _NUMERIC_DATE.fullmatch(value)
     if match:
         a, b, year = (int(g) for g in match.groups())
-        day, month = (a, b) if a > 12 or b <= 12 and not _month_first() else (b, a)
+        if month_first is None:
+            month_first = _month_first()
+        day, month = (a, b) if a > 12 or b <= 12 and not month_first else (b, a)
         try:
             return date(year, month, day)
         except ValueError:
@@ -61,13 +75,26 @@ def _month_first() -> bool:
     return getattr(user, "date_format", "") == "m/d/Y"
 
 
-def parse_datetime(value: str) -> datetime | None:
+def date_order(values) -> bool | None:
+    """Whether the numeric dates among `values` are month first (True), day first (False), or cannot tell
+    (None): one cell that can only be read one way (5/23/1984, 23.5.1984) decides for its whole column, since
+    a file is exported in one format."""
+    day_first = month_first = False
+    for value in values:
+        match = _NUMERIC_DATE.fullmatch(text(value).translate(_PERSIAN_DIGITS))
+        if match:
+            day_first |= int(match[1]) > 12
+            month_first |= int(match[2]) > 12
+    return month_first if day_first != month_first else None
+
+
+def parse_datetime(value: str, *, month_first: bool | None = None) -> datetime | None:
     value = text(value).translate(_PERSIAN_DIGITS)
-    if not value:
+    if not value or _NO_DATE.fullmatch(value):
         return None
     found = parse_iso_datetime(value.replace(" ", "T", 1))
     if found is None:
-        day = parse_date(value)
+        day = parse_date(value, month_first=month_first)
         if day is None:
             return None
         found = datetime.combine(day, datetime.min.time())
@@ -82,9 +109,15 @@ class Cleaner:
         self.mapping = {str(k).lower(): v for k, v in (mapping or {}).items()}
         self.aliases = {str(k).lower(): v for k, v in (aliases or {}).items()}
         self.unknown: set[str] = set()  # values no choice stands for (the dry run lists them for mapping)
+        # What was read with a change, once per column ("ranges were read as their lower bound"): the dry run
+        # and the result show them as notes.
+        self.notes: dict[str, None] = {}
 
     def __call__(self, raw):
         return self.clean(text(raw))
+
+    def prepare(self, values) -> None:
+        """Look at the column's distinct cells before each is cleaned (a date column's day-month order)."""
 
     def clean(self, value: str):
         raise NotImplementedError
@@ -124,8 +157,15 @@ class FormFieldCleaner(Cleaner):
             raise ValueError(" ".join(exc.messages)) from None
 
 
+# Salesforce's Data Loader writes doubles as 1.85E7.
+_SCIENTIFIC = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d{1,3}")
+# HubSpot's "Number of Employees" is a picklist of ranges: 25-50, 1000+.
+_RANGE = re.compile(r"(?P<low>\d[\d ,.]*?)\s*(?:[-\u2013\u2014]\s*\d[\d ,.]*|\+)")
+
+
 class NumberCleaner(Cleaner):
-    """Numbers as other programs and languages write them (12 500,50 · 1,234.50 · ۱۲٬۵۰۰ · €1,200)."""
+    """Numbers as other programs and languages write them (12 500,50 · 1,234.50 · ۱۲٬۵۰۰ · €1,200 · 1.85E7);
+    a range of whole numbers (25-50, 1000+) as its lower bound, with a note."""
 
     def clean(self, value: str):
         from crm.core.formatting import parse_number
@@ -133,6 +173,13 @@ class NumberCleaner(Cleaner):
         if not value:
             return None
         number = parse_number(value)
+        if number is None and _SCIENTIFIC.fullmatch(value):
+            number = Decimal(value)
+        if number is None and isinstance(self.field, models.IntegerField):
+            match = _RANGE.fullmatch(value.translate(_PERSIAN_DIGITS))
+            number = parse_number(match["low"]) if match else None
+            if number is not None and not self.notes:  # one example is enough
+                self.notes[_("ranges such as “%(value)s” were read as their lower bound.") % {"value": value}] = None
         form_field = self.field.formfield()
         form_field.required = False
         if number is None:  # the form field's own message ("Enter a whole number.")
@@ -143,7 +190,7 @@ class NumberCleaner(Cleaner):
             raise ValueError(_("“%(value)s” is not a number.") % {"value": value})
         try:
             return form_field.clean(str(int(number)) if isinstance(self.field, models.IntegerField) and
-                                    number == number.to_integral() else str(number))
+                                    number == number.to_integral() else format(number, "f"))
         except ValidationError as exc:
             raise ValueError(" ".join(exc.messages)) from None
 
@@ -165,23 +212,30 @@ class BooleanCleaner(Cleaner):
 
 
 class DateCleaner(Cleaner):
+    """Dates in any of the forms parse_date reads. Numeric dates are read in one order for the whole column:
+    the one its unambiguous cells show, else the user's (a US export's 11/2/1971 is 2 November when the
+    same column has 5/23/1984)."""
+
+    month_first: bool | None = None
+    parse = staticmethod(parse_date)
+
+    def prepare(self, values) -> None:
+        self.month_first = date_order(values)
+        if self.month_first is not None and self.month_first != _month_first():
+            self.notes[_("dates were read month first (12/31/2026), as the file writes them.") if self.month_first
+                       else _("dates were read day first (31/12/2026), as the file writes them.")] = None
+
     def clean(self, value: str):
-        if not value:
+        if not value or _NO_DATE.fullmatch(value):
             return None
-        day = parse_date(value)
+        day = self.parse(value, month_first=self.month_first)
         if day is None:
             raise ValueError(_("“%(value)s” is not a date.") % {"value": value})
         return day
 
 
-class DateTimeCleaner(Cleaner):
-    def clean(self, value: str):
-        if not value:
-            return None
-        moment = parse_datetime(value)
-        if moment is None:
-            raise ValueError(_("“%(value)s” is not a date.") % {"value": value})
-        return moment
+class DateTimeCleaner(DateCleaner):
+    parse = staticmethod(parse_datetime)
 
 
 class CountryCleaner(Cleaner):
@@ -254,7 +308,8 @@ class UserCleaner(Cleaner):
 
             self._users = {}
             names: dict[str, list] = {}
-            for user in User.objects.filter(is_active=True).only("id", "email", "first_name", "last_name"):
+            for user in (User.objects.select_related(None).filter(is_active=True)
+                         .only("id", "email", "first_name", "last_name")):
                 self._users[user.email.lower()] = user
                 for name in {f"{user.first_name} {user.last_name}", f"{user.last_name}, {user.first_name}",
                              f"{user.last_name} {user.first_name}"}:
@@ -341,6 +396,77 @@ class ConfigurationCleaner(Cleaner):
         return found
 
 
+# Several values in one cell: Google's " ::: ", and the ", " or ";" of Pipedrive's and SuiteCRM's lists.
+_SEVERAL = re.compile(r"\s*(?::::|;|,\s)\s*")
+
+
+class PhoneCleaner(FormFieldCleaner):
+    """A phone number in Latin digits (Persian and Arabic-Indic ones are read as such); of several numbers in
+    one cell, the first, with a note."""
+
+    def clean(self, value: str):
+        value = value.translate(_PERSIAN_DIGITS)
+        numbers = [n for n in _SEVERAL.split(value) if n]
+        if len(numbers) > 1:
+            value = numbers[0]
+            self.notes[_("cells with several numbers kept the first one.")] = None
+        return super().clean(value)
+
+
+class EmailCleaner(FormFieldCleaner):
+    """Of several addresses in one cell (Google's " ::: ", "a@x; b@y"), the first, with a note."""
+
+    def clean(self, value: str):
+        addresses = [a for a in re.split(r"\s*(?::::|[;,])\s*", value) if a]
+        if len(addresses) > 1:
+            value = addresses[0]
+            self.notes[_("cells with several addresses kept the first one.")] = None
+        return super().clean(value)
+
+
+class DigitsCleaner(FormFieldCleaner):
+    """Text whose digits are stored Latin (postal codes): Persian and Arabic-Indic digits are read as such."""
+
+    def clean(self, value: str):
+        return super().clean(value.translate(_PERSIAN_DIGITS))
+
+
+@cache
+def _language_codes() -> dict[str, str]:
+    """Language names in the languages our users' files are in, and the codes themselves → the code."""
+    from babel import Locale
+
+    from crm.imports.countries import LANGUAGES
+
+    codes: dict[str, str] = {}
+    for lang in LANGUAGES:
+        for code, name in Locale.parse(lang).languages.items():
+            if "_" not in code:
+                codes.setdefault(code.casefold(), code)
+                codes.setdefault(" ".join(name.casefold().split()), code)
+    return codes
+
+
+class LanguageCleaner(FormFieldCleaner):
+    """A preferred language by its code or its name ("suomi", "Finnish", "فارسی"), stored as the code the
+    forms store; of several ("persia; suomi"), the first. Anything else is kept as written."""
+
+    def clean(self, value: str):
+        parts = [p for p in re.split(r"\s*[;,/]\s*", value) if p]
+        for part in parts:
+            key = " ".join(part.casefold().split())
+            code = _language_codes().get(key) or _language_codes().get(re.split(r"[-_]", key)[0] if re.fullmatch(
+                r"[a-z]{2,3}[-_][a-z0-9]{2,8}", key) else "")  # fi-FI, en_GB
+            if code:
+                if len(parts) > 1:
+                    self.notes[_("cells with several languages kept the first one.")] = None
+                return code
+        return super().clean(value)
+
+
+_PHONE_FIELD = re.compile(r"(?:^|_)(?:phone|mobile|fax)$")
+
+
 class NewRelated(str):
     """A related record the import will create (its name key), in place of an id until then."""
 
@@ -371,4 +497,13 @@ def cleaner_for(model, name: str, *, spec, user, mapping: dict | None = None) ->
         return DateCleaner(field)
     if isinstance(field, models.CharField) and field.max_length == 2 and name.endswith("country"):
         return CountryCleaner(field, mapping=mapping)
+    if isinstance(field, models.EmailField):
+        return EmailCleaner(field)
+    if isinstance(field, models.CharField) and not field.choices:
+        if _PHONE_FIELD.search(name):
+            return PhoneCleaner(field)
+        if name.endswith("postal_code"):
+            return DigitsCleaner(field)
+        if name.endswith("language"):
+            return LanguageCleaner(field)
     return FormFieldCleaner(field, aliases=aliases, mapping=mapping)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
+from contextlib import contextmanager
 from operator import itemgetter
 
 import tablib
@@ -38,6 +39,7 @@ from import_export.results import RowResult
 from crm.core.bulk import TEXT_ARRAY_PARAM, copy_insert, copy_update, int_array, pk_in, text_array
 from crm.core.duplicates import EMAIL_KEY, PHONE_KEY, name_key
 from crm.core.events import emit_many
+from crm.core.formatting import current_user
 from crm.core.services import event_name
 from crm.customization.fields import definitions_version, validate_values
 from crm.customization.resources import CustomFieldsResourceMixin
@@ -81,6 +83,7 @@ class RecordImportResource(CustomFieldsResourceMixin, resources.ModelResource):
         self.assigned: Counter = Counter()  # owner id → records the assignment rules gave them
         self.cleaners: dict = {}
         self.warnings: list[dict] = []
+        self.notes: dict[str, list[str]] = {}  # column → what its cleaner read with a change
 
     # --- columns and their values -----------------------------------------------------------------------
 
@@ -91,7 +94,7 @@ class RecordImportResource(CustomFieldsResourceMixin, resources.ModelResource):
         for name in [h for h in dataset.headers if h not in allowed]:
             del dataset[name]
             self.warnings.append({"row": 0, "message": _("The column for “%(field)s” was not imported: you may not "
-                                                         "change that field.") % {"field": name}})
+                                                         "change that field.") % {"field": self._label(name)}})
         for name in [n for n in self.fields if n not in dataset.headers]:
             del self.fields[name]
 
@@ -110,9 +113,13 @@ class RecordImportResource(CustomFieldsResourceMixin, resources.ModelResource):
                 values[key] = prepared["values"][key]
                 for i, messages in prepared["errors"][key].items():
                     errors.setdefault(int(i), {})[key] = messages
+                self._note(key, prepared.get("notes", {}).get(key, ()))
                 continue
             memo, column = {}, []
-            for i, raw in enumerate(dataset.get_col(dataset.headers.index(key))):
+            cells = dataset.get_col(dataset.headers.index(key))
+            if hasattr(clean, "prepare"):
+                clean.prepare(set(cells))
+            for i, raw in enumerate(cells):
                 try:
                     value, error = memo[raw]
                 except KeyError:
@@ -125,8 +132,19 @@ class RecordImportResource(CustomFieldsResourceMixin, resources.ModelResource):
                 if error is not None:
                     errors.setdefault(i, {})[key] = [error]
             values[key] = column
+            self._note(key, getattr(clean, "notes", ()))
         cache.set(progress_key(self.job.pk), len(dataset) // 2, 3600)
         return values, errors
+
+    def _note(self, key: str, notes) -> None:
+        """A column's notes on what was read with a change, as warnings under the field's name."""
+        self.notes[key] = list(notes)
+        for note in notes:
+            self.warnings.append({"row": 0, "message": f"{self._label(key)}: {note}"})
+
+    def _label(self, key: str) -> str:
+        return next((cf.display_label for cf in self.custom_fields if cf.key == key), None) or _field_label(
+            self.model, key)
 
     def _database_columns(self) -> set[str]:
         """Columns cleaned against the database (picklists, users, related records): cleaned again by the
@@ -207,6 +225,7 @@ class RecordImportResource(CustomFieldsResourceMixin, resources.ModelResource):
         result = self.get_result_class()()
         result.total_rows = len(dataset)
         try:
+            self.before_import(dataset, **kwargs)  # the base class's import_data_inner would, and FLS is checked there
             key = self._prepared_key(dataset)
             prepared = None if dry_run else cache.get(key)
             values, errors = self._clean_columns(dataset, prepared)
@@ -218,8 +237,10 @@ class RecordImportResource(CustomFieldsResourceMixin, resources.ModelResource):
                 self._leave_prepared(key, values, errors, emails, phones, names)
             self._match(emails, phones, names)
             new, updates = self._sort_rows(len(dataset), values, errors, result, emails, phones, names)
+            written = new + [i for i, _pk in updates]
+            self._note_new_related(values, written)
             if not dry_run:
-                self._create_related(values)
+                self._create_related(values, written)
                 self._create(new, values, emails, phones)
                 self._update(updates, values)
         except Exception as exc:  # noqa: BLE001 - reported as the file's error (django-import-export's contract)
@@ -228,9 +249,10 @@ class RecordImportResource(CustomFieldsResourceMixin, resources.ModelResource):
 
     def _prepared_key(self, dataset) -> str:
         """Where the dry run leaves its work for the import: valid while the cells, the mapping of values, the
-        custom-field definitions and the language are the ones it cleaned with."""
+        custom-field definitions, the language and the user's date format are the ones it cleaned with."""
         digest = hashlib.sha256(repr((self.rt.key, dataset.headers, self.job.value_mapping,
-                                      definitions_version(self.rt.key), translation.get_language())).encode())
+                                      definitions_version(self.rt.key), translation.get_language(),
+                                      getattr(self.actor, "date_format", ""))).encode())
         for row in dataset:
             digest.update("\x1f".join(str(c) for c in row).encode())
             digest.update(b"\x1e")
@@ -245,7 +267,8 @@ class RecordImportResource(CustomFieldsResourceMixin, resources.ModelResource):
                 if name in column_errors:
                     column_errors[name][i] = messages
         cache.set(key, {"values": {n: values[n] for n in kept}, "errors": column_errors, "emails": emails,
-                        "phones": phones, "names": names}, PREPARED_SECONDS)
+                        "phones": phones, "names": names, "notes": {n: self.notes.get(n, []) for n in kept}},
+                  PREPARED_SECONDS)
 
     def _sort_rows(self, n, values, errors, result, emails, phones, names) -> tuple[list[int], list[tuple[int, int]]]:
         """Decide each row: new (row index), update ((row index, id)), skipped or invalid. A row repeating the
@@ -300,16 +323,30 @@ class RecordImportResource(CustomFieldsResourceMixin, resources.ModelResource):
 
     # --- writing ------------------------------------------------------------------------------------------
 
-    def _create_related(self, values) -> None:
-        """Records named in a column that do not exist yet, where the type allows it (a contacts file brings
-        its accounts): created once per name, owned by the importing user, with history and events."""
+    def _new_related(self, values, rows: list[int]):
+        """(column, cleaner, name keys) of the related records the written `rows` name that do not exist yet."""
         for name, cleaner in self.cleaners.items():
             if not isinstance(cleaner, RelatedByNameCleaner) or not cleaner.missing or name not in values:
                 continue
+            column = values[name]
+            wanted = list(dict.fromkeys(column[i] for i in sorted(rows) if isinstance(column[i], NewRelated)))
+            if wanted:
+                yield name, cleaner, wanted
+
+    def _note_new_related(self, values, rows: list[int]) -> None:
+        """The dry run and the result name the records the import creates besides its own (a contact's account)."""
+        for _name, cleaner, wanted in self._new_related(values, rows):
+            names = [cleaner.missing[key] for key in wanted]
+            self.warnings.append({"row": 0, "message": _("New %(type)s created by the import: %(names)s.") % {
+                "type": cleaner.field.related_model._meta.verbose_name_plural,
+                "names": ", ".join(f"“{n}”" for n in names[:20]) + (" …" if len(names) > 20 else "")}})
+
+    def _create_related(self, values, rows: list[int]) -> None:
+        """Records named in a column that do not exist yet, where the type allows it (a contacts file brings
+        its accounts): created once per name, owned by the importing user, with history and events. Only the
+        rows that are written bring theirs: a skipped or invalid row creates nothing."""
+        for name, cleaner, wanted in list(self._new_related(values, rows)):
             related = cleaner.field.related_model
-            wanted = [key for key in dict.fromkeys(v for v in values[name] if isinstance(v, NewRelated))]
-            if not wanted:
-                continue
             now = timezone.now()
             ids = copy_insert(related, [cleaner.by], [[cleaner.missing[key]] for key in wanted],
                               owner_id=self.actor.pk, created_by_id=self.actor.pk, created_at=now, updated_at=now,
@@ -515,13 +552,24 @@ def _vcard_mapping(job: ImportJob, headers: list[str]) -> dict[str, str]:
     return {h: rt.imports.concepts.get(h, "") if rt.imports.concepts.get(h, "") in allowed else "" for h in headers}
 
 
+@contextmanager
+def _as_user(actor):
+    """The importing user's formats (how they write dates) while cells are cleaned, in a request or on a worker
+    alike: the import must read a file as its dry run did."""
+    token = current_user.set(actor)
+    try:
+        yield
+    finally:
+        current_user.reset(token)
+
+
 def import_preview(job: ImportJob, actor) -> ImportJob:
     """Dry run: every row validated and matched, nothing written. Stores the counts, every bad row, the unknown
     picklist values (for the user to map) and a sample of what will be written."""
     from crm.core import records
 
     rt = records.get(job.record_type)
-    with translation.override(actor.language or settings.LANGUAGE_CODE):
+    with translation.override(actor.language or settings.LANGUAGE_CODE), _as_user(actor):
         dataset, table = _load(job)
         resource = resource_for(rt)(job=job, actor=actor)
         result = resource.import_data(dataset, dry_run=True, use_transactions=True)
@@ -557,7 +605,7 @@ def import_run(job_id: int) -> ImportJob:
         job.status = ImportJob.Status.RUNNING
         job.save(update_fields=["status"])
     actor, rt = job.created_by, records.get(job.record_type)
-    with translation.override(actor.language or settings.LANGUAGE_CODE):
+    with translation.override(actor.language or settings.LANGUAGE_CODE), _as_user(actor):
         try:
             dataset, table = _load(job)
             resource = resource_for(rt)(job=job, actor=actor)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from pathlib import Path
 
 from django.conf import settings
@@ -83,36 +85,104 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+def _looks_binary(text: str) -> bool:
+    """A decoded "CSV" that is not text (an image or a program renamed .csv): NUL characters, which no text
+    file in our encodings holds, or many control and undecodable characters."""
+    sample = text[:65536]
+    if "\x00" in sample:
+        return True
+    odd = sum(1 for ch in sample if ch == "\ufffd" or (ch < " " and ch not in "\t\r\n"))
+    return odd > max(8, len(sample) // 100)
+
+
 def read_csv(data: bytes) -> Table:
     text = decode(data)
+    if _looks_binary(text):
+        raise ImportRefused(_("This file is not a CSV text file. Export it again as CSV, or upload the .xlsx file."))
+    # skipinitialspace: Vtiger 7.0/7.1 joins its header with '", "', and a quote after the space still
+    # opens a quoted cell; cells are stripped anyway.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text), quotechar='"',
-                        doublequote=True, strict=False)
+                        doublequote=True, strict=False, skipinitialspace=True)
     rows = list(reader)
     return _table(rows, lambda i: i + 1)
 
 
 def read_xlsx(data: bytes) -> Table:
+    """The first sheet, each cell as the value the spreadsheet program last saved: formulas are never run.
+    A formula with no saved result (a file written by a script and never opened in a spreadsheet program)
+    refuses the file, since its cell would silently import empty."""
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - any unreadable workbook
+        unsaved = _formula_without_result(data, getattr(book.worksheets[0], "_worksheet_path", ""))
+        if unsaved:
+            raise ImportRefused(_("Cell %(cell)s holds a formula whose result the file does not keep, and formulas "
+                                  "are never run here. Open the file in your spreadsheet program and save it again, "
+                                  "or paste the values.") % {"cell": unsaved})
+        rows = []
+        for values in book.worksheets[0].iter_rows(values_only=True):
+            if len(rows) > settings.IMPORT_MAX_ROWS + 1:
+                break
+            rows.append(["" if v is None else _cell(v) for v in values])
+        book.close()
+    except ImportRefused:
+        raise
+    except Exception:  # noqa: BLE001 - any unreadable workbook or sheet (the sheet is parsed while read)
         raise ImportRefused(_("This is not a valid XLSX file.")) from None
-    rows = []
-    for values in book.worksheets[0].iter_rows(values_only=True):
-        if len(rows) > settings.IMPORT_MAX_ROWS + 1:
-            break
-        rows.append(["" if v is None else (v.isoformat() if hasattr(v, "isoformat") else _number(v)) for v in values])
-    book.close()
     # Cells are positional in a sheet, so a short row only lacks its empty trailing cells: pad it.
     width = max((len(r) for r in rows), default=0)
     return _table([r + [""] * (width - len(r)) for r in rows], lambda i: i + 1)
 
 
+_FORMULA_ELEMENT = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _formula_without_result(data: bytes, path: str) -> str:
+    """The reference ("C2") of the sheet's first formula cell with no saved result, else "". A result that is
+    an empty string is saved as one (t="str"); openpyxl and other scripts write an empty <v/> instead. The sheet
+    is read as a stream, and not at all past a quick look when its XML has no formula element."""
+    from openpyxl.xml.functions import iterparse  # the parser openpyxl reads the sheet with
+
+    path = (path or "xl/worksheets/sheet1.xml").lstrip("/")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        tail = b""
+        with archive.open(path) as sheet:
+            while chunk := sheet.read(1 << 20):
+                if _FORMULA_ELEMENT.search(tail + chunk):
+                    break
+                tail = chunk[-16:]
+            else:
+                return ""
+        with archive.open(path) as sheet:
+            for _event, element in iterparse(sheet):
+                tag = element.tag.rsplit("}", 1)[-1]
+                if tag == "c":
+                    children = {child.tag.rsplit("}", 1)[-1]: child for child in element}
+                    if "f" in children and not (children.get("v") is not None and children["v"].text) and (
+                            element.get("t") not in ("str", "inlineStr")):
+                        return element.get("r") or "?"
+                elif tag == "row":
+                    element.clear()
+    return ""
+
+
+def _cell(value) -> str:
+    if isinstance(value, datetime) and value.time() == time():
+        return value.date().isoformat()  # a date cell: spreadsheets keep every date as a date-time
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return _number(value)
+
+
 def _number(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    text = str(value)
+    if isinstance(value, float) and "." in text and "e" not in text and len(text.rsplit(".", 1)[1]) == 3:
+        # "123.456" reads as a thousands group in Finnish; the cell is a number, so say it is a decimal one.
+        text += "0"
+    return text
 
 
 def _table(rows: list[list[str]], number) -> Table:
@@ -161,7 +231,7 @@ def read_vcards(data: bytes) -> Table:
     headers = sorted({k for c in people if not c.errors for k in c.fields})
     table = Table(headers, [], [])
     for card in cards:
-        for message in card.warnings:
+        for message in card.warnings if card.kind == vcard.INDIVIDUAL else ():  # a skipped card: only that
             table.warnings.append({"row": card.index, "message": message})
         if card.kind != vcard.INDIVIDUAL:
             table.skipped += 1

@@ -271,18 +271,25 @@ def prefetch_related(records: list, columns: list[Column]) -> None:
         if not ids:
             loaded[model] = {}
             continue
-        qs = model._base_manager.filter(pk__in=ids)
-        if model is User:
-            qs = qs.only("id", "first_name", "last_name", "email")
-        else:  # a registered record type names the fields its name needs
-            from crm.core import records as registry
+        if model is User:  # users and picklist values come from their process-wide caches
+            from crm.access.directory import people
 
-            try:
-                spec = registry.for_model(model).list
-            except KeyError:
-                spec = None
-            if spec is not None and spec.load:
-                qs = qs.only("pk", *spec.load)
+            loaded[model] = people(ids)
+            continue
+        if model._meta.label == "customization.PicklistValue":
+            from crm.customization import picklists
+
+            loaded[model] = {pk: picklists.get(pk) for pk in ids}
+            continue
+        from crm.core import records as registry
+
+        qs = model._base_manager.filter(pk__in=ids)
+        try:
+            spec = registry.for_model(model).list
+        except KeyError:
+            spec = None
+        if spec is not None and spec.load:  # a registered record type names the fields its name needs
+            qs = qs.only("pk", *spec.load)
         loaded[model] = qs.in_bulk()
     for field in fields:
         objects = loaded[field.related_model]

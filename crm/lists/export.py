@@ -103,8 +103,9 @@ class _Extract:
 
 
 def _picklist_labels(field) -> list[tuple[int, str]]:
-    related = field.related_model
-    return [(v.pk, v.display_label) for v in related._default_manager.filter(**(field.remote_field.limit_choices_to or {}))]
+    from crm.customization import picklists
+
+    return picklists.choices((field.remote_field.limit_choices_to or {})["picklist"], active_only=False)
 
 
 def _plain_converter(field: models.Field) -> Callable | None:

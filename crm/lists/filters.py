@@ -85,9 +85,12 @@ def filters_for_field(field: models.Field) -> dict[str, django_filters.Filter]:
                                                                     widget=forms.CheckboxInput)
             return result
         if related._meta.label == "customization.PicklistValue":
-            queryset = related._default_manager.filter(**(field.remote_field.limit_choices_to or {}))
-            return {name: django_filters.ModelChoiceFilter(field_name=name, queryset=queryset, label=label,
-                                                           widget=FastSelect)}
+            from crm.customization import picklists
+
+            picklist = (field.remote_field.limit_choices_to or {})["picklist"]
+            return {name: django_filters.ChoiceFilter(  # retired values too: records still carry them
+                field_name=name, label=label, choices=lambda: picklists.choices(picklist, active_only=False),
+                widget=FastSelect)}
         if not hasattr(related._default_manager, "visible_to"):  # configuration (pipelines, stages): a few rows
             return {name: django_filters.ModelChoiceFilter(field_name=name, queryset=related._default_manager.all(),
                                                            label=label, widget=FastSelect)}

@@ -1,0 +1,41 @@
+"""Everyone's id, name, e-mail address and whether they are active, loaded once per process and change:
+the owner selects, owner filters and owner cells of every list read it instead of querying users.
+Saving a user's name, address or active flag marks it changed (signing in does not)."""
+from __future__ import annotations
+
+from crm.core.config_cache import ConfigCache
+
+users_config = ConfigCache("users", size=8)
+SHOWN = frozenset({"first_name", "last_name", "email", "is_active"})
+
+
+def _load() -> tuple[tuple, ...]:
+    from crm.access.models import User
+
+    rows = User._base_manager.order_by("first_name", "last_name", "id").values_list(
+        "id", "first_name", "last_name", "email", "is_active")
+    return tuple(rows)
+
+
+def everyone() -> tuple[tuple[int, str, str, str, bool], ...]:
+    """(id, first name, last name, e-mail address, active) of every user, ordered by name."""
+    return users_config.get("everyone", _load)
+
+
+def people(ids) -> dict[int, object]:
+    """Users by id, with only what their name needs (other fields load on access, as with `only()`)."""
+    from crm.access.models import User
+
+    wanted = set(ids)
+    return {row[0]: User.from_db(None, ["id", "first_name", "last_name", "email"], row[:4])
+            for row in everyone() if row[0] in wanted}
+
+
+def user_saved(sender, instance, update_fields=None, **kwargs) -> None:
+    if update_fields is not None and not SHOWN.intersection(update_fields):
+        return
+    users_config.changed()
+
+
+def user_deleted(sender, **kwargs) -> None:
+    users_config.changed()
