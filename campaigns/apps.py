@@ -32,7 +32,7 @@ class Config(AppConfig):
 def _campaign_choices(user):
     from .selectors import open_campaigns
 
-    return [(c.pk, c.name) for c in open_campaigns(user=user)]
+    return list(open_campaigns(user=user).values_list("pk", "name"))
 
 
 def _add_to_campaign(model):

@@ -1,12 +1,13 @@
 """Everyone's id, name, e-mail address and whether they are active, loaded once per process and change:
-the owner selects, owner filters and owner cells of every list read it instead of querying users.
-Saving a user's name, address or active flag marks it changed (signing in does not)."""
+the owner selects, owner filters and owner cells of every list read it instead of querying users; and
+what else depends on who the users are (the owners a role hierarchy reaches) keys its cache on the
+directory's version. Saving or deleting a user marks it changed; signing in and a new password do not."""
 from __future__ import annotations
 
 from crm.core.config_cache import ConfigCache
 
 users_config = ConfigCache("users", size=8)
-SHOWN = frozenset({"first_name", "last_name", "email", "is_active"})
+UNSEEN = frozenset({"last_login", "password"})
 
 
 def _load() -> tuple[tuple, ...]:
@@ -22,6 +23,15 @@ def everyone() -> tuple[tuple[int, str, str, str, bool], ...]:
     return users_config.get("everyone", _load)
 
 
+def choices(*, active_only: bool) -> list[tuple[int, str]]:
+    """(id, name) pairs as str(user) names them."""
+    def build():
+        return [(pk, f"{first} {last}".strip() or email) for pk, first, last, email, active in everyone()
+                if active or not active_only]
+
+    return users_config.get(("choices", active_only), build)
+
+
 def people(ids) -> dict[int, object]:
     """Users by id, with only what their name needs (other fields load on access, as with `only()`)."""
     from crm.access.models import User
@@ -32,7 +42,7 @@ def people(ids) -> dict[int, object]:
 
 
 def user_saved(sender, instance, update_fields=None, **kwargs) -> None:
-    if update_fields is not None and not SHOWN.intersection(update_fields):
+    if update_fields is not None and UNSEEN.issuperset(update_fields):
         return
     users_config.changed()
 

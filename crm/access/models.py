@@ -105,10 +105,9 @@ class UserManager(BaseUserManager):
 
     def choices(self, *, active_only: bool = True) -> list[tuple[int, str]]:
         """(id, name) pairs for a dropdown, as str(user) names them, from the user directory (no query)."""
-        from crm.access.directory import everyone
+        from crm.access.directory import choices
 
-        return [(pk, f"{first} {last}".strip() or email) for pk, first, last, email, active in everyone()
-                if active or not active_only]
+        return list(choices(active_only=active_only))
 
     def get_by_natural_key(self, username):
         return self.get(email__iexact=username)

@@ -198,8 +198,14 @@ def filter_visible(qs, user, action: str = "view"):
     if owners is not None:
         # Keyed by the condition, not the type: most types reach the same owners (own and hierarchy), and a
         # record page that shows several types asks once.
-        ids = _memo(user, f"owners:{owners!r}",
-                    lambda: list(User.objects.filter(owners).values_list("id", flat=True).distinct()))
+        # Cached while neither the access configuration (roles, teams) nor any user changes.
+        from crm.access.directory import users_config
+
+        def reached():
+            return access_config.get(("owners", users_config.version(), repr(owners)), lambda: list(
+                User.objects.filter(owners).values_list("id", flat=True).distinct()))
+
+        ids = _memo(user, f"owners:{owners!r}", reached)
         combined = Q(owner_id__in=ids)
     for q in others:
         combined = q if combined is None else combined | q

@@ -13,14 +13,27 @@ from django.db import transaction
 from crm.core.request_memo import forget, memo
 
 
+_keys: list[str] = []  # every cache's token key: a request reads them all in one round trip
+
+
+def _versions() -> dict[str, str]:
+    found = cache.get_many(_keys)
+    for key in _keys:
+        if key not in found:
+            cache.add(key, uuid.uuid4().hex, None)  # another process may have set it first: theirs wins
+            found[key] = cache.get(key)
+    return found
+
+
 class ConfigCache:
     def __init__(self, name: str, *, size: int = 2000):
         self.key, self.size = f"config-version:{name}", size
         self._local: dict = {}
+        _keys.append(self.key)
 
     def version(self) -> str:
         # A random token, not a counter: a cleared Redis must never bring back an old version.
-        return memo(("config-version", self.key), lambda: cache.get_or_set(self.key, lambda: uuid.uuid4().hex, None))
+        return memo("config-versions", _versions)[self.key]
 
     def get(self, key: Hashable, compute: Callable):
         entry = (self.version(), key)
@@ -37,5 +50,5 @@ class ConfigCache:
             cache.set(self.key, uuid.uuid4().hex, None)
 
         bump()
-        forget(("config-version", self.key))  # this request sees its own change
+        forget("config-versions")  # this request sees its own change
         transaction.on_commit(bump, robust=True)

@@ -71,6 +71,44 @@ def format_datetime(value, user=None) -> str:
     return f"{format_date(local, user)} {localize_digits(local.strftime('%H:%M'))}"
 
 
+def date_formatter(user=None, *, with_time: bool = False):
+    """format_date (or format_datetime) with the reader's preferences, time zone and language looked up
+    once: `fmt = date_formatter(); fmt(value)` for the many dates of one page, same text."""
+    fmt, jalali = _prefs(user)
+    digits = localize_digits
+    if _language(translation.get_language()) != "fa":
+        def digits(text):
+            return text
+    zone = timezone.get_current_timezone()
+    if jalali:
+        def day(value):
+            return _jalali(value, fmt)
+    elif fmt == "Y-m-d":
+        def day(value):
+            return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+    elif fmt == "d.m.Y":
+        def day(value):
+            return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
+    elif fmt == "m/d/Y":
+        def day(value):
+            return f"{value.month:02d}/{value.day:02d}/{value.year:04d}"
+    else:
+        def day(value):
+            return formats.date_format(value, fmt)
+
+    def format_one(value) -> str:
+        if not value:
+            return ""
+        if isinstance(value, datetime):
+            local = value.astimezone(zone) if timezone.is_aware(value) else value
+            if with_time:
+                return digits(f"{day(local.date())} {local.hour:02d}:{local.minute:02d}")
+            value = local.date()
+        return digits(day(value))
+
+    return format_one
+
+
 # --- Numbers, amounts and percentages --------------------------------------------------------------
 #
 # Babel supplies the CLDR patterns and symbols; three things it leaves to us:

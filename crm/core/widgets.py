@@ -1,4 +1,6 @@
 """Form widgets."""
+from html import escape as _escape
+
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import escape
@@ -28,8 +30,21 @@ class FastSelect(forms.Select):
 
 
 def _option(value, label, selected: set[str]) -> str:
+    # The standard library's escape: what Django's does, without its lazy-string wrapper (a list page
+    # writes a few hundred options).
     value = "" if value is None else str(value)
-    return f'<option value="{escape(value)}"{" selected" if value in selected else ""}>{escape(label)}</option>'
+    return f'<option value="{_escape(value)}"{" selected" if value in selected else ""}>{_escape(str(label))}</option>'
+
+
+def select_html(choices, *, name: str, id: str, empty: str = "", selected=(), css: str = "form-select form-select-sm") -> str:
+    """A plain <select> of (value, label) pairs, with an empty first option when `empty` is given."""
+    chosen = {str(v) for v in selected}
+    parts = [f'<select class="{_escape(css)}" id="{_escape(id)}" name="{_escape(name)}">']
+    if empty:
+        parts.append(f'<option value="">{_escape(str(empty))}</option>')
+    parts.extend(_option(value, label, chosen) for value, label in choices)
+    parts.append("</select>")
+    return mark_safe("".join(parts))
 
 
 class LookupSelect(forms.Select):

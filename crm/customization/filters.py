@@ -75,7 +75,7 @@ def _iso_filter(name: str, bound: str, end_of_day: bool = False):
 
 class CustomFieldsFilterSetMixin:
     """A FilterSet mixin: adds one filter (or a from/to pair) per custom field, and styles the form's
-    widgets with Bootstrap classes so `templates/core/_filter_fields.html` can render it without crispy's
+    widgets with Bootstrap classes so the `filter_fields` template filter can render it without crispy's
     per-field templates (a list page renders its filters on every request)."""
 
     record_type: str = ""

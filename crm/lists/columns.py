@@ -95,6 +95,8 @@ def field_renderer(field: models.Field) -> Callable[[models.Model], str]:
     if field.choices:
         labels = {value: escape(str(label)) for value, label in field.flatchoices}
         return lambda record: labels.get(getattr(record, attname), escape(str(getattr(record, attname) or "")))
+    if field.many_to_one and field.related_model._meta.label == "customization.PicklistValue":
+        return _picklist_renderer(attname)
     if field.many_to_one:
         def related(record):
             value = getattr(record, name)
@@ -104,9 +106,11 @@ def field_renderer(field: models.Field) -> Callable[[models.Model], str]:
         yes, no = escape(_("Yes")), escape(_("No"))
         return lambda record: "" if getattr(record, attname) is None else (yes if getattr(record, attname) else no)
     if isinstance(field, models.DateTimeField):
-        return lambda record: escape(formatting.format_datetime(getattr(record, attname)))
+        stamp = formatting.date_formatter(with_time=True)
+        return lambda record: escape(stamp(getattr(record, attname)))
     if isinstance(field, models.DateField):
-        return lambda record: escape(formatting.format_date(getattr(record, attname)))
+        day = formatting.date_formatter()
+        return lambda record: escape(day(getattr(record, attname)))
     if isinstance(field, (models.IntegerField, models.DecimalField, models.FloatField)):
         return lambda record: ltr(escape(formatting.format_number(getattr(record, attname))))
     if isolate:
@@ -184,6 +188,26 @@ def _empty_key(conditions: list, descending: bool):
     that they come last either way whatever the database's collation."""
     empty, full = (0, 1) if descending else (1, 0)
     return Case(*[When(c, then=Value(empty)) for c in conditions], default=Value(full), output_field=IntegerField())
+
+
+def _picklist_renderer(attname: str) -> Callable[[models.Model], str]:
+    """A picklist cell: the value's label in the reader's language, from the picklist cache, each value's
+    label worked out once per page."""
+    from crm.customization import picklists
+
+    language = get_language() or "en"
+    labels: dict[int, str] = {}
+
+    def render(record) -> str:
+        pk = getattr(record, attname)
+        if pk is None:
+            return ""
+        label = labels.get(pk)
+        if label is None:
+            value = picklists.get(pk)
+            label = labels[pk] = "" if value is None else escape(value.label_translations.get(language) or value.label)
+        return label
+    return render
 
 
 def _related_sort(field: models.ForeignKey, descending: bool) -> list:

@@ -19,6 +19,7 @@ from uuid import UUID
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -188,7 +189,8 @@ class RecordList:
 
     # --- one page ------------------------------------------------------------------------------------------
 
-    def page(self) -> Page:
+    def page(self, *, selectable: bool = False) -> Page:
+        """One page of rows; `selectable` rows start with the checkbox bulk actions read."""
         qs, ordering = self.ordered(self.queryset())
         per_page = self.spec.per_page
         cursor, backwards = _decode(self.params.get("before")), True
@@ -217,20 +219,25 @@ class RecordList:
         if rows:
             page.next_cursor = _encode(number, rows[-1], ordering) if page.has_next else ""
             page.previous_cursor = _encode(number, rows[0], ordering) if page.has_previous else ""
-        page.rows = self.render(rows)
+        page.rows = self.render(rows, selectable=selectable)
         return page
 
-    def render(self, records: list) -> list:
+    def render(self, records: list, *, selectable: bool = False) -> list:
+        """(record, its cells' HTML) for each record."""
         prefetch_related(records, self.columns)
         renderers = [column.renderer() for column in self.columns]
-        if not renderers:
-            return [(record, mark_safe("")) for record in records]
-        first, rest = renderers[0], renderers[1:]
+        select = str(_("Select %(name)s")) if selectable else ""
         url = self.rt.detail_url
         rows = []
         for record in records:
-            cells = [f'<td><a href="{url(record.pk)}">{first(record) or "—"}</a></td>']
-            cells.extend(f"<td>{render(record)}</td>" for render in rest)
+            cells = []
+            if select:
+                label = escape(select % {"name": record})
+                cells.append(f'<td><input class="form-check-input" type="checkbox" name="ids" value="{record.pk}" '
+                             f'form="bulk-form" data-bulk-item aria-label="{label}"></td>')
+            if renderers:
+                cells.append(f'<td><a href="{url(record.pk)}">{renderers[0](record) or "—"}</a></td>')
+                cells.extend(f"<td>{render(record)}</td>" for render in renderers[1:])
             rows.append((record, mark_safe("".join(cells))))
         return rows
 

@@ -18,6 +18,7 @@ from crm.access.models import AuditLog
 from crm.access.services import audit
 from crm.core import records
 from crm.core.middleware import client_ip
+from crm.core.widgets import select_html
 from crm.lists import services
 from crm.lists.engine import HostileInput, RecordList, check_params
 from crm.lists.export import export_response
@@ -63,8 +64,8 @@ def record_list(request, record_type: str):
 
 def _context(request, rt, listing: RecordList) -> dict:
     user, spec = request.user, rt.list
-    page = listing.page()
     actions = [a for a in services.bulk_actions(rt) if user.can(rt.key, a.permission)]
+    page = listing.page(selectable=bool(actions))
     current = listing.current_query()
     import_url = reverse("imports:start", args=[rt.slug]) if rt.imports is not None else ""
     chosen = {c.name for c in listing.columns}
@@ -72,15 +73,25 @@ def _context(request, rt, listing: RecordList) -> dict:
         "rt": rt, "spec": spec, "listing": listing, "filter": listing.filterset, "page": page, "rows": page.rows,
         "headers": listing.headers(), "q": listing.query, "sort": listing.sort, "current_query": current,
         "list_messages": listing.messages,
-        "column_choices": [(c, c.name in chosen) for c in listing.columns]
-        + [(c, False) for c in listing.available.values() if c.name not in chosen],
+        "column_choices": _column_choices(listing),
         "builtin_views": spec.views, "saved_views": services.saved_views(user=user, record_type=rt.key),
-        "bulk_actions": [(a, a.choices(user) if a.choices else None) for a in actions],
+        "bulk_actions": [(a, select_html(a.choices(user), name=f"value_{a.key}", id=f"bulk-{a.key}", empty=a.prompt)
+                          if a.choices else None) for a in actions],
         "can_create": user.can(rt.key, "create") and bool(rt.create_url()),
         "can_import": bool(import_url) and user.can(rt.key, "import"), "import_url": import_url,
         "can_export": user.can(rt.key, "export"),
         "view_form": SavedViewForm(),
     }
+
+
+def _column_choices(listing: RecordList) -> list[dict]:
+    """The column chooser's rows: the shown columns in their order, then the others; labels translated
+    here, not by a template tag per row."""
+    shown = {c.name for c in listing.columns}
+    up, down = _("Move %(name)s up"), _("Move %(name)s down")
+    columns = [*listing.columns, *(c for c in listing.available.values() if c.name not in shown)]
+    return [{"name": c.name, "label": c.label, "shown": c.name in shown, "up": up % {"name": c.label},
+             "down": down % {"name": c.label}} for c in columns]
 
 
 @login_required
