@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, render
 from accounts.models import Account, Contact
 from crm.access.fls import hidden_fields
 from crm.core import display
-from crm.core.history import field_history
 from crm.core.services import recent_view_touch
 
 ACCOUNT_RT = "accounts.account"
@@ -32,7 +31,6 @@ def account_detail(request, pk):
         "parent_visible": account.parent_id and Account.objects.visible_to(user).filter(pk=account.parent_id).exists(),
         "rows": display.detail_rows(account, ACCOUNT_FIELDS, user),
         "custom": display.custom_sections(account, user),
-        "history": field_history(account, user),
         "can_edit": Account.objects.visible_to(user, "edit").filter(pk=pk).exists(),
         # Only web addresses become links (an imported value could carry another scheme).
         "website_url": account.website if account.website.lower().startswith(("http://", "https://")) else "",
@@ -51,6 +49,5 @@ def contact_detail(request, pk):
         "account_visible": contact.account_id and Account.objects.visible_to(user).filter(pk=contact.account_id).exists(),
         "rows": display.detail_rows(contact, CONTACT_FIELDS, user),
         "custom": display.custom_sections(contact, user),
-        "history": field_history(contact, user),
         "can_edit": Contact.objects.visible_to(user, "edit").filter(pk=pk).exists(),
     })

@@ -7,7 +7,18 @@ class Config(AppConfig):
     verbose_name = _("Leads")
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
         from crm.core.demo import register_demo
+
+        from .models import QualificationPolicy
+        from .qualification import qualification_config
+
+        def policy_changed(sender, **kwargs):  # cache invalidation only
+            qualification_config.changed()
+
+        post_save.connect(policy_changed, sender=QualificationPolicy, dispatch_uid="qualification-cache-save", weak=False)
+        post_delete.connect(policy_changed, sender=QualificationPolicy, dispatch_uid="qualification-cache-delete", weak=False)
 
         register_demo("leads", "leads.demo.seed", after=('access', 'campaigns'))
         from crm.core import records

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.widgets import FastSelect, FastTextInput
 from crm.customization.fields import CustomFieldsFormMixin
 from leads.models import SOURCE_PICKLIST, STATUS_PICKLIST, Lead, LifecycleStage
 from crm.customization.models import PicklistValue
@@ -74,9 +75,9 @@ class QualificationForm(forms.ModelForm):
 class StageForm(forms.Form):
     stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=[
         (s.value, s.label) for s in (LifecycleStage.NEW, LifecycleStage.MQL, LifecycleStage.SAL, LifecycleStage.SQL,
-                                     LifecycleStage.UNQUALIFIED)], widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+                                     LifecycleStage.UNQUALIFIED)], widget=FastSelect(attrs={"class": "form-select form-select-sm"}))
     reason = forms.CharField(label=_("Reason (when unqualified)"), max_length=255, required=False,
-                             widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}))
+                             widget=FastTextInput(attrs={"class": "form-control form-control-sm"}))
 
 
 class ConvertForm(forms.Form):

@@ -10,7 +10,11 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.config_cache import ConfigCache
 from leads.models import Framework, Lead, QualificationPolicy
+
+# The policies by team, per process until one is saved or deleted (leads/apps.py connects the signals).
+qualification_config = ConfigCache("qualification", size=8)
 
 
 def _filled(*names: str) -> dict:
@@ -115,7 +119,7 @@ class Progress:
 
 def policy_for(lead: Lead) -> QualificationPolicy:
     """The owner's team policy (first team by name that has one), else the global one, else defaults."""
-    policies = {p.team_id: p for p in QualificationPolicy.objects.all()}
+    policies = qualification_config.get("policies", lambda: {p.team_id: p for p in QualificationPolicy.objects.all()})
     if lead.owner_id and len(policies) > (None in policies):
         for team_id in lead.owner.teams.order_by("name").values_list("pk", flat=True):
             if team_id in policies:

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_POST
 
 from crm.access.fls import hidden_fields, readonly_fields
 from crm.core import display
+from crm.core.cached_relations import attach
+from leads.rendering import details_html
 from crm.core.history import field_history
 from crm.core.services import recent_view_touch
 from campaigns.selectors import touches_for
@@ -34,10 +36,11 @@ def _require(user, action):
 
 
 def _lead_for(request, pk, action="view"):
-    # Only the relations every lead has are joined: each extra join costs PostgreSQL planning time on
-    # every page view, while the campaigns and conversion links, mostly empty, cost nothing when they are.
-    return get_object_or_404(Lead.objects.visible_to(request.user, action).select_related("owner", "status", "source"),
-                             pk=pk)
+    # No joins: the owner, status and source come from the process caches, and the campaigns and
+    # conversion links, mostly empty, cost nothing when they are.
+    lead = get_object_or_404(Lead.objects.visible_to(request.user, action), pk=pk)
+    attach(lead, "owner", "status", "source")
+    return lead
 
 
 def _can_edit(request, lead) -> bool:
@@ -53,18 +56,21 @@ def lead_detail(request, pk):
                                                      "first_touch_campaign", "last_touch_campaign", "created_at"]
     can_edit = _can_edit(request, lead)
     qualification = progress(lead)
+    transitions = list(lead.lifecycle_transitions.order_by("-created_at", "-id")[:20])
+    attach(transitions, "actor")
     editable = set(INLINE_FIELDS) - hidden_fields(request.user, RT) - readonly_fields(request.user, RT) if can_edit else set()
     return render(request, "leads/lead_detail.html", {
         "lead": lead,
-        "rows": display.detail_rows(lead, names, request.user),
+        "details": details_html(lead, display.detail_rows(lead, names, request.user), editable),
         "custom": display.custom_sections(lead, request.user),
-        "history": field_history(lead, request.user),
+        # The History tab loads when opened, unless the page opens on it.
+        "history": field_history(lead, request.user) if request.GET.get("tab") == "history" else None,
         "can_edit": can_edit,
         "can_delete": can_edit and request.user.can(RT, "delete"),
         "inline_fields": editable,
         "qualification": qualification,
         "stage_form": StageForm(initial={"stage": lead.lifecycle_stage}),
-        "transitions": lead.lifecycle_transitions.select_related("actor").order_by("-created_at", "-id")[:20],
+        "transitions": transitions,
         "touches": touches_for(lead),
         "can_convert": can_edit and lead.lifecycle_stage != LifecycleStage.UNQUALIFIED,
         "tab": request.GET.get("tab", "details"),

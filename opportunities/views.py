@@ -9,7 +9,6 @@ from accounts.selectors import visible_ids
 from crm.access.fls import hidden_fields
 from crm.core import display
 from crm.core.formatting import format_money, ltr
-from crm.core.history import field_history
 from crm.core.services import recent_view_touch
 from opportunities.models import Opportunity, Stage
 
@@ -47,6 +46,5 @@ def opportunity_detail(request, pk):
         "stage_changes": stage_changes,
         "rows": rows,
         "custom": display.custom_sections(opportunity, user),
-        "history": field_history(opportunity, user),
         "can_edit": Opportunity.objects.visible_to(user, "edit").filter(pk=pk).exists(),
     })

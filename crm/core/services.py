@@ -12,12 +12,11 @@ from crm.core.models import RecentView
 
 
 def recent_view_touch(*, user, record) -> None:
-    RecentView.objects.update_or_create(
-        user=user,
-        content_type=ContentType.objects.get_for_model(record),
-        object_id=record.pk,
-        defaults={"viewed_at": timezone.now()},
-    )
+    # One INSERT ... ON CONFLICT UPDATE: every record page writes it.
+    RecentView.objects.bulk_create(
+        [RecentView(user=user, content_type=ContentType.objects.get_for_model(record), object_id=record.pk,
+                    viewed_at=timezone.now())],
+        update_conflicts=True, unique_fields=["user", "content_type", "object_id"], update_fields=["viewed_at"])
 
 
 def record_changes(before: dict, after: dict) -> dict:

@@ -8,12 +8,10 @@ as lists.
 """
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 from django import forms
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
@@ -21,42 +19,28 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.core.config_cache import ConfigCache
 from crm.customization.models import CustomField, FieldType
 
-VERSION_KEY = "customization:defs-version:{}"
-_local: dict[tuple[str, int], list[CustomField]] = {}
+# Every record type's definitions, per process, valid while the version token stays the same.
+custom_fields_config = ConfigCache("custom-fields", size=64)
 
 
 def definitions_version(record_type: str) -> str:
-    # A random token, not a counter: a cleared cache must never bring back an old version. Read once per request.
-    from crm.core.request_memo import memo
-
-    key = VERSION_KEY.format(record_type)
-    return memo(key, lambda: cache.get_or_set(key, lambda: uuid.uuid4().hex, None))
+    """Changes whenever any custom field changes (read once per request with the other versions)."""
+    return custom_fields_config.version()
 
 
 def definitions_changed(record_type: str) -> None:
     """Called whenever a custom field of `record_type` is saved or deleted (now and after the commit)."""
-    from django.db import transaction
-
-    from crm.core.request_memo import forget
-
-    def bump():
-        cache.set(VERSION_KEY.format(record_type), uuid.uuid4().hex, None)
-
-    bump()
-    forget(VERSION_KEY.format(record_type))  # this request sees its own change
-    transaction.on_commit(bump, robust=True)
+    custom_fields_config.changed()
 
 
 def definitions(record_type: str) -> list[CustomField]:
     """Active custom fields of a record type, in display order (cached per process
     until an admin changes them)."""
-    key = (record_type, definitions_version(record_type))
-    if key not in _local:
-        _local.clear() if len(_local) > 200 else None
-        _local[key] = list(CustomField.objects.filter(record_type=record_type, is_active=True).order_by("order", "id"))
-    return _local[key]
+    return custom_fields_config.get(("definitions", record_type), lambda: list(
+        CustomField.objects.filter(record_type=record_type, is_active=True).order_by("order", "id")))
 
 
 def by_key(record_type: str) -> dict[str, CustomField]:

@@ -68,7 +68,6 @@ def _context(request, rt, listing: RecordList) -> dict:
     page = listing.page(selectable=bool(actions))
     current = listing.current_query()
     import_url = reverse("imports:start", args=[rt.slug]) if rt.imports is not None else ""
-    chosen = {c.name for c in listing.columns}
     return {
         "rt": rt, "spec": spec, "listing": listing, "filter": listing.filterset, "page": page, "rows": page.rows,
         "headers": listing.headers(), "q": listing.query, "sort": listing.sort, "current_query": current,

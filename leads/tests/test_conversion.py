@@ -108,7 +108,7 @@ def test_merge_picks_fields_and_moves_activities_touches_and_history(client, sal
     assert not Lead.objects.filter(pk=other.pk).exists()
     assert Activity.objects.filter(object_id=keep.pk, subject="Earlier call").exists()
     assert Touch.objects.get().record == keep and keep.first_touch_campaign == campaign
-    history = client.get(reverse("leads:detail", args=[keep.pk])).content.decode()
+    history = client.get(reverse("records:history", args=["leads", keep.pk])).content.decode()
     assert f"merged record #{other.pk}" in history and "Oulu" in history
 
 

@@ -72,7 +72,7 @@ def test_edit_records_history_of_standard_and_custom_fields(client, reps):
     client.post(reverse("leads:edit", args=[lead.pk]), {"last_name": "Laine", "company": "Aalto", "currency": "EUR",
                                                         "cf_tier": "Gold", "owner": rep.pk})
 
-    history = client.get(reverse("leads:detail", args=[lead.pk])).context["history"]
+    history = client.get(reverse("records:history", args=["leads", lead.pk])).context["history"]
     changes = {(c.label, c.old, c.new) for c in history[0].changes}
     assert ("Company", "", "Aalto") in changes and ("Tier", "Silver", "Gold") in changes
     assert history[0].who == rep

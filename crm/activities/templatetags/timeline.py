@@ -17,3 +17,11 @@ def timeline(context, record, can_edit=True):
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag
+def timeline_items(activities):
+    """`{% timeline_items activities %}`: the items of a timeline (crm.activities.rendering)."""
+    from crm.activities.rendering import timeline_items as render
+
+    return render(activities)
