@@ -2,6 +2,6 @@ def unread(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from crm.notifications.models import Notification
+    from crm.notifications.services import unread_count
 
-    return {"unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count()}
+    return {"unread_notifications": unread_count(user)}

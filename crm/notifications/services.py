@@ -1,7 +1,30 @@
 """Notify users in the app."""
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone, translation
 
 from crm.notifications.models import Notification
+
+UNREAD_KEY = "notifications:unread:{}"
+UNREAD_SECONDS = 60  # at most this stale, should a count read before a commit be stored after it
+
+
+def unread_count(user) -> int:
+    """The bell's number: every page shows it, so it is kept in Redis until a notification for the user
+    is sent or read."""
+    key = UNREAD_KEY.format(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        cache.set(key, count, UNREAD_SECONDS)
+    return count
+
+
+def unread_changed(user_id) -> None:
+    """Saving or deleting a notification calls this too (crm/notifications/apps.py)."""
+    key = UNREAD_KEY.format(user_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key), robust=True)
 
 
 def notification_send(*, recipient, message: str, url: str = "", verb: str = "", actor=None,
@@ -21,4 +44,5 @@ def notifications_mark_read(*, user, ids=None) -> int:
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
+    unread_changed(user.pk)
     return qs.update(read_at=timezone.now())

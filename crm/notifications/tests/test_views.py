@@ -43,3 +43,25 @@ def test_other_users_notification_is_404(client):
     note = NotificationFactory(recipient=UserFactory())
     client.force_login(UserFactory())
     assert client.post(reverse("notifications:read", args=[note.pk])).status_code == 404
+
+
+def test_the_bell_counts_again_when_a_notification_is_sent_or_read(client):
+    import re
+
+    from crm.notifications.services import notification_send, notifications_mark_read
+
+    user = UserFactory()
+    client.force_login(user)
+
+    def bell() -> int:
+        found = re.search(r"data-unread-count>(\d+)<", client.get(reverse("notifications:bell")).content.decode())
+        return int(found.group(1)) if found else 0
+
+    assert bell() == 0  # and the count is now kept
+    first = notification_send(recipient=user, message="One")
+    notification_send(recipient=user, message="Two")
+    assert bell() == 2
+    notifications_mark_read(user=user, ids=[first.pk])
+    assert bell() == 1
+    client.post(reverse("notifications:read_all"))
+    assert bell() == 0
