@@ -305,14 +305,16 @@ def health() -> dict:
 
 def _notify_admins(subscriber: str, count: int, error: str) -> None:
     from django.urls import reverse
-    from django.utils.translation import gettext, override
+    from django.utils.translation import ngettext, override
 
     from crm.access.models import User
     from crm.notifications.services import notification_send
 
     for admin in User.objects.filter(is_active=True, profile__is_admin=True):
         with override(admin.language or None):
-            message = gettext("Event delivery to %(subscriber)s failed for good (%(count)s events): %(error)s") % {
+            message = ngettext("Event delivery to %(subscriber)s failed for good (%(count)s event): %(error)s",
+                               "Event delivery to %(subscriber)s failed for good (%(count)s events): %(error)s",
+                               count) % {
                 "subscriber": subscriber, "count": count, "error": error[:200]}
         notification_send(recipient=admin, message=message, url=reverse("core:events"), verb="events.dead")
 

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm.access.models import AuditLog
@@ -55,7 +56,8 @@ def events_page(request):
               ip=client_ip(request), data={"replay": form.cleaned_data["subscriber"], "events": count,
                                            "since": str(form.cleaned_data["since"]),
                                            "until": str(form.cleaned_data["until"])})
-        messages.success(request, _("%(count)s events delivered again to %(subscriber)s.") % {
+        messages.success(request, ngettext("%(count)s event delivered again to %(subscriber)s.",
+                                           "%(count)s events delivered again to %(subscriber)s.", count) % {
             "count": count, "subscriber": form.cleaned_data["subscriber"]})
         return redirect("core:events")
     return render_settings(request, "core/events.html", _events_context(request, form), section="events")

@@ -11,6 +11,7 @@ from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm.access.fls import hidden_fields
@@ -120,8 +121,11 @@ def bulk(request, record_type: str):
     label = next((str(lbl) for v, lbl in action.choices(request.user) if v == value), "") if action.choices else ""
     messages.success(request, action.done % {"count": count, "value": label})
     if len(ids) > count:
-        messages.info(request, _("%(count)s of the selected records were left unchanged (no change needed, or not "
-                                 "yours to change).") % {"count": len(ids) - count})
+        unchanged = len(ids) - count
+        messages.info(request, ngettext(
+            "%(count)s of the selected records was left unchanged (no change needed, or not yours to change).",
+            "%(count)s of the selected records were left unchanged (no change needed, or not yours to change).",
+            unchanged) % {"count": unchanged})
     return redirect(back)
 
 

@@ -72,7 +72,7 @@ def test_bulk_assign_status_campaign_and_delete_only_touch_what_the_user_may_edi
     response = client.post(reverse("lists:bulk", args=["leads"]), {"ids": ids, "action": "assign", "value_assign": manager.pk},
                            follow=True)
     page = response.content.decode()
-    assert Lead.objects.filter(owner=manager).count() == 2 and "1 of the selected records were left unchanged" in page
+    assert Lead.objects.filter(owner=manager).count() == 2 and "1 of the selected records was left unchanged" in page
     assert Notification.objects.filter(recipient=manager).count() == 1  # one notification for the two leads
 
     # Deleting needs the delete right; the manager may edit (and so delete) what subordinates own.

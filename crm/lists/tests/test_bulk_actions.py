@@ -47,7 +47,7 @@ def test_assign_changes_only_what_the_actor_may_edit_and_tells_each_new_owner_on
     assert set(model.objects.filter(owner=manager).values_list("pk", flat=True)) == {r.pk for r in mine}
     assert model.objects.get(pk=theirs[0].pk).owner == other
     page = response.content.decode()
-    assert "Assigned to" in page and "1 of the selected records were left unchanged" in page
+    assert "Assigned to" in page and "1 of the selected records was left unchanged" in page
     assert response.redirect_chain[-1][0] == reverse(url_name) + "?q=Row"
     # ... and the manager has one notification for the three
     assert Notification.objects.filter(recipient=manager).count() == 1
