@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "crm.core.middleware.RequestScopeMiddleware",
     "crm.core.middleware.TrustedProxyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -142,7 +143,8 @@ CACHES = {
 AUTH_USER_MODEL = "access.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "crm.access.backends.CachedUserBackend",
+    "django.contrib.auth.backends.ModelBackend",  # sessions begun before CachedUserBackend name this one
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -1,13 +1,13 @@
 """Everyone's id, name, e-mail address and whether they are active, loaded once per process and change:
 the owner selects, owner filters and owner cells of every list read it instead of querying users; and
 what else depends on who the users are (the owners a role hierarchy reaches) keys its cache on the
-directory's version. Saving or deleting a user marks it changed; signing in and a new password do not."""
+directory's version. Saving or deleting a user marks it changed; signing in does not."""
 from __future__ import annotations
 
 from crm.core.config_cache import ConfigCache
 
-users_config = ConfigCache("users", size=8)
-UNSEEN = frozenset({"last_login", "password"})
+users_config = ConfigCache("users", size=5000)  # also each signed-in user (crm/access/backends.py)
+UNSEEN = frozenset({"last_login"})
 
 
 def _load() -> tuple[tuple, ...]:

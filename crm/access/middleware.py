@@ -10,7 +10,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.core.formatting import current_user
-from crm.core.request_memo import request_scope
 
 LAST_SEEN_KEY = "_crm_last_seen"
 
@@ -55,8 +54,7 @@ class UserPreferencesMiddleware:
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 timezone.deactivate()
         try:
-            with request_scope():
-                return self.get_response(request)
+            return self.get_response(request)
         finally:
             # What runs next in this thread (a test, a worker's task) must not speak this user's language.
             if language:

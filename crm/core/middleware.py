@@ -19,6 +19,20 @@ def _trusted(addr: str) -> bool:
     return False
 
 
+class RequestScopeMiddleware:
+    """Opens the request's memo (crm/core/request_memo.py) before anything reads the signed-in user, so
+    that the configuration versions are read from Redis once per request, the user's cache included."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from crm.core.request_memo import request_scope
+
+        with request_scope():
+            return self.get_response(request)
+
+
 class TrustedProxyMiddleware:
     """Use X-Forwarded-For only when the request comes from a configured proxy
     (TRUSTED_PROXIES); otherwise a client could forge its address and dodge
