@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "crm.notifications",
     "crm.lists",
     "crm.imports",
+    "crm.mail",
     # the domain apps
     "leads",
     "accounts",

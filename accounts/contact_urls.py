@@ -1,0 +1,3 @@
+"""Contacts live at /contacts/ (the old /accounts/contacts/ URLs redirect here)."""
+app_name = "contacts"
+urlpatterns = []
