@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import escape as xml_escape  # the sheet's name
 
 from django.utils import timezone
 
@@ -101,13 +101,23 @@ _STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/></numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"""
 
 
+def _xml_text(text: str) -> str:
+    # What xml_escape(_ILLEGAL_XML.sub("", text)) gives, the common case (printable, nothing to escape) first.
+    if not text.isprintable():
+        text = _ILLEGAL_XML.sub("", text)
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
 def _text_cell(text: str, style: int = 0) -> str:
-    text = xml_escape(_ILLEGAL_XML.sub("", text))
     s = f' s="{style}"' if style else ""
-    return f'<c t="inlineStr"{s}><is><t xml:space="preserve">{text}</t></is></c>'
+    return f'<c t="inlineStr"{s}><is><t xml:space="preserve">{_xml_text(text)}</t></is></c>'
 
 
 def _xlsx_cell(value) -> str:
+    if type(value) is str:  # most cells
+        return f'<c t="inlineStr"><is><t xml:space="preserve">{_xml_text(value)}</t></is></c>' if value else "<c/>"
     if value is None or value == "":
         return "<c/>"
     if isinstance(value, str):

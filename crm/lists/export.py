@@ -113,10 +113,11 @@ def _plain_converter(field: models.Field) -> Callable | None:
         labels = {value: str(label) for value, label in field.flatchoices}
         return lambda v: labels.get(v, v or "")
     if isinstance(field, models.BooleanField):
-        yes, no = _("Yes"), _("No")
+        yes, no = str(_("Yes")), str(_("No"))
         return lambda v: "" if v is None else (yes if v else no)
     if isinstance(field, models.DateTimeField):
-        return lambda v: timezone.localtime(v).replace(tzinfo=None, microsecond=0) if v is not None else None
+        zone = timezone.get_current_timezone()
+        return lambda v: v.astimezone(zone).replace(tzinfo=None, microsecond=0) if v is not None else None
     return None  # strings, numbers and dates are written as they are
 
 
@@ -125,7 +126,7 @@ def _custom_converter(cf) -> Callable:
     if kind in (FieldType.NUMBER, FieldType.CURRENCY, FieldType.PERCENT):
         return lambda custom: _decimal((custom or {}).get(key))
     if kind == FieldType.CHECKBOX:
-        yes, no = _("Yes"), _("No")
+        yes, no = str(_("Yes")), str(_("No"))
         return lambda custom: yes if (custom or {}).get(key) else no
     if kind == FieldType.DATE:
         return lambda custom: _iso_date((custom or {}).get(key))
