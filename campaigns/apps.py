@@ -9,7 +9,7 @@ class Config(AppConfig):
     def ready(self):
         from crm.core.demo import register_demo
 
-        register_demo("campaigns", "campaigns.demo.seed", after=('access',))
+        register_demo("campaigns", "campaigns.demo.seed", after=("access",))
         from crm.core import records
 
         from .models import Campaign
@@ -27,6 +27,17 @@ class Config(AppConfig):
             register_bulk_action(record_type, BulkAction(
                 "campaign", _("Add to campaign"), _add_to_campaign(model), done=_("Added to %(value)s: %(count)s."),
                 choices=_campaign_choices, prompt=_("Campaign…")))
+
+        # "Segment" on the lists of the types segments are built over: /contacts/?segment=12 lists its members.
+        from functools import partial
+
+        from crm.lists.spec import register_filter
+
+        from .filters import segment_filter
+        from .models import SEGMENT_TYPES
+
+        for record_type in SEGMENT_TYPES:
+            register_filter(record_type, "segment", partial(segment_filter, record_type))
 
 
 def _campaign_choices(user):

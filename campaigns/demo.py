@@ -1,4 +1,5 @@
-"""Demo campaigns: a trade show, a Persian webinar and a newsletter, that demo leads were touched by."""
+"""Demo campaigns: a trade show, a Persian webinar and a newsletter, that demo leads were touched by; and the
+marketer's shared segments: customers in Finland, CTOs and CIOs, contacts opted in to e-mail."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,3 +22,43 @@ def seed(context: dict) -> None:
         campaigns.append(campaign)
 
     context["campaigns"] = campaigns
+    _segments(users["marketer"])
+
+
+def _opted_in(fields: dict) -> dict | None:
+    """Contacts who may be e-mailed, by whichever consent field contacts have."""
+    if "email_opt_in" in fields:
+        return {"all": [{"field": "email_opt_in", "op": "equals", "value": "true"},
+                        {"field": "email", "op": "is_not_empty"}]}
+    if "email_opt_out" in fields:
+        return {"all": [{"field": "email_opt_out", "op": "equals", "value": "false"},
+                        {"field": "email", "op": "is_not_empty"}]}
+    return None
+
+
+def _segments(owner) -> None:
+    from campaigns.models import Segment
+    from campaigns.selectors import segment_fields, segment_types
+    from campaigns.services import segment_create
+
+    offered = {rt.key for rt in segment_types()}
+    wanted = [
+        ("Customers in Finland", "accounts.account", "Customer accounts billed in Finland.",
+         {"all": [{"field": "account_type", "op": "equals", "value": "customer"},
+                  {"field": "billing_country", "op": "equals", "value": "FI"}]}),
+        ("CTOs and CIOs", "accounts.contact", "Technology and information leaders, for the tech expo invitations.",
+         {"any": [{"field": "title", "op": "contains", "value": "CTO"},
+                  {"field": "title", "op": "contains", "value": "CIO"},
+                  {"field": "title", "op": "contains", "value": "Chief Technology"},
+                  {"field": "title", "op": "contains", "value": "Chief Information"}]}),
+    ]
+    if "accounts.contact" in offered:
+        opted_in = _opted_in(segment_fields("accounts.contact"))
+        if opted_in is not None:
+            wanted.append(("Opted in to e-mail", "accounts.contact",
+                           "Contacts with an e-mail address who agreed to receive e-mail.", opted_in))
+    for name, record_type, description, condition in wanted:
+        if record_type not in offered or Segment.objects.filter(name=name, record_type=record_type).exists():
+            continue
+        segment_create(actor=owner, name=name, record_type=record_type, conditions=condition,
+                       description=description, shared=True)

@@ -1,8 +1,10 @@
-"""Campaigns and the touch ledger that attribution reads. (The minimal shape
-leads need; budgets, lists and sends arrive with the campaigns issue.)"""
+"""Campaigns, the touch ledger that attribution reads, and segments: saved conditions over contacts or
+accounts whose members are worked out when used. (Budgets, lists and sends arrive with the campaigns issue.)"""
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -69,3 +71,49 @@ class Touch(models.Model):
         ordering = ["touched_at", "id"]
         indexes = [models.Index(fields=["content_type", "object_id", "touched_at"], name="touch_record"),
                    models.Index(fields=["campaign", "touched_at"], name="touch_campaign")]
+
+
+# Record types a segment may be built over: registered types with a list (the members are shown and exported
+# through it). Leads or opportunities take part by being named here.
+SEGMENT_TYPES = ("accounts.contact", "accounts.account")
+
+
+class SegmentQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = "view"):
+        """Segments `user` may use (action="view": their own and those shared with everyone) or change
+        ("edit": their own), over record types they may view. Admins see and change every segment."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_crm_admin:
+            return self
+        qs = self.filter(record_type__in=[key for key in SEGMENT_TYPES if user.can(key, "view")])
+        if action == "view":
+            return qs.filter(Q(shared=True) | Q(owner=user))
+        return qs.filter(owner=user)
+
+
+class Segment(models.Model):
+    """Saved conditions (crm.core.conditions) over one record type: "customers in Finland with more than 50
+    employees". Not a business record but what a user configures, like a saved list view: members are
+    evaluated on use, through the reader's visibility, so two users may count the same segment differently."""
+
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    record_type = models.CharField(_("record type"), max_length=100)
+    conditions = models.JSONField(_("conditions"), default=dict, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    shared = models.BooleanField(_("shared with everyone"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = SegmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["record_type", "name"], name="segment_type_name")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,16 +1,29 @@
-"""Writes of campaigns: touches of any record, one at a time or in bulk. The first touch of a record that
-keeps attribution (first_touch_campaign / last_touch_campaign) is its first touch; the newest its last."""
+"""Writes of campaigns: touches of any record, one at a time or in bulk (the first touch of a record that
+keeps attribution, first_touch_campaign / last_touch_campaign, is its first touch; the newest its last);
+and segments: create, change, delete."""
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from campaigns.models import Campaign, Touch
+from campaigns.models import Campaign, Segment, Touch
+# What other apps call to use segments (campaigns' dynamic lists, automation) are reads, kept with the selectors
+# and offered here too.
+from campaigns.selectors import (  # noqa: F401
+    SegmentCount,
+    SegmentNotUsable,
+    segment_conditions_check,
+    segment_contains,
+    segment_count,
+    segment_members,
+)
 from crm.core.events import emit, emit_many
-from crm.core.services import event_name
+from crm.core.services import event_name, record_changes
 
 
 def _keeps_attribution(model) -> bool:
@@ -69,3 +82,62 @@ def campaign_add(*, actor, campaign: Campaign, model, ids) -> int:
     locked = records.for_model(model).locked
     editable = list((qs.exclude(locked()) if locked else qs).values_list("pk", flat=True))
     return touches_add(campaign=campaign, model=model, ids=editable, channel=Touch.Channel.MANUAL, actor=actor)
+
+
+# --- segments -------------------------------------------------------------------------------------------------
+
+class SegmentInvalid(ValueError):
+    """The segment cannot be saved; the message says why, in the actor's language."""
+
+
+def _segment_clean(*, actor, name: str, record_type: str, condition) -> tuple[str, dict]:
+    name = (name or "").strip()
+    if not name:
+        raise SegmentInvalid(_("Give the segment a name."))
+    try:
+        tree = segment_conditions_check(user=actor, record_type=record_type, condition=condition)
+    except SegmentNotUsable as exc:
+        raise SegmentInvalid(str(exc)) from None
+    return name, tree
+
+
+def _segment_editable(*, actor, segment: Segment) -> None:
+    if not Segment.objects.visible_to(actor, "edit").filter(pk=segment.pk).exists():
+        raise PermissionDenied
+
+
+@transaction.atomic
+def segment_create(*, actor, name: str, record_type: str, conditions, description: str = "",
+                   shared: bool = False) -> Segment:
+    """A segment over `record_type` owned by `actor`; its conditions are checked against the fields the
+    actor may see (SegmentInvalid says what is wrong). Emits "segment.created"."""
+    name, tree = _segment_clean(actor=actor, name=name, record_type=record_type, condition=conditions)
+    segment = Segment.objects.create(name=name[:200], description=description or "", record_type=record_type,
+                                     conditions=tree, shared=bool(shared), owner=actor)
+    emit(event_name(Segment, "created"), segment, actor=actor, data={"record_type": record_type})
+    return segment
+
+
+@transaction.atomic
+def segment_update(*, actor, segment: Segment, name: str, record_type: str, conditions, description: str = "",
+                   shared: bool = False) -> Segment:
+    """Change a segment its owner (or an admin) edits; emits "segment.updated" with what changed."""
+    _segment_editable(actor=actor, segment=segment)
+    name, tree = _segment_clean(actor=actor, name=name, record_type=record_type, condition=conditions)
+    segment = Segment.objects.select_for_update().get(pk=segment.pk)
+    after = {"name": name[:200], "description": description or "", "record_type": record_type,
+             "conditions": tree, "shared": bool(shared)}
+    changes = record_changes({key: getattr(segment, key) for key in after}, after)
+    for key, value in after.items():
+        setattr(segment, key, value)
+    segment.save()
+    emit(event_name(Segment, "updated"), segment, actor=actor, changes=changes)
+    return segment
+
+
+@transaction.atomic
+def segment_delete(*, actor, segment: Segment) -> None:
+    """Delete a segment its owner (or an admin) may change; "segment.deleted" is emitted first."""
+    _segment_editable(actor=actor, segment=segment)
+    emit(event_name(Segment, "deleted"), segment, actor=actor, data={"name": segment.name})
+    segment.delete()

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.widgets import FastSelect, LookupSelect
 from crm.customization.filters import CustomFieldsFilterSetMixin
+from crm.lists.spec import extra_filters
 
 DATE_INPUT = {"type": "date"}
 
@@ -157,6 +158,8 @@ def filterset_class(record_type, hidden: frozenset[str]) -> type[RecordFilterSet
             if name in hidden:
                 continue
             attrs.update(filters_for_field(model._meta.get_field(name)))
+        for name, make in extra_filters(record_type.key).items():  # other apps' filters (a segment)
+            attrs[name] = make()
         base = spec.filterset or RecordFilterSet
         if not issubclass(base, RecordFilterSet):
             raise TypeError(f"{base.__name__} must inherit crm.lists.filters.RecordFilterSet")

@@ -80,3 +80,18 @@ def register_bulk_action(record_type: str, action: BulkAction) -> None:
 
 def extra_actions(record_type: str) -> list[BulkAction]:
     return list(_extra_actions.get(record_type, ()))
+
+
+_extra_filters: dict[str, dict[str, Callable[[], Any]]] = {}
+
+
+def register_filter(record_type: str, name: str, make: Callable[[], Any]) -> None:
+    """An app's filter on another type's list (campaigns adds "segment" to contacts and accounts): `make()`
+    returns a django-filter Filter, added after the type's own filters. Register in AppConfig.ready(). As
+    with pickers of related records, a filter with a `lookup_queryset` is given it through visibility
+    (`.visible_to(user)`) when the list is filtered by it, and none otherwise."""
+    _extra_filters.setdefault(record_type, {})[name] = make
+
+
+def extra_filters(record_type: str) -> dict[str, Callable[[], Any]]:
+    return dict(_extra_filters.get(record_type, {}))

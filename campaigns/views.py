@@ -1,0 +1,274 @@
+"""Pages of the campaigns app: segments (list, page, create and edit with the live count, delete) and what
+their pages ask for after loading (counts, the segment type-ahead of the record lists)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from campaigns import selectors
+from campaigns.forms import MAX_CONDITIONS_TEXT, SegmentForm
+from campaigns.models import Segment
+from campaigns.services import SegmentInvalid, segment_create, segment_delete, segment_update
+from crm.core import conditions
+from crm.core.cached_relations import attach
+from crm.core.formatting import format_number
+from crm.core.pagination import ListPage
+
+PER_PAGE = 50
+LOOKUP_LIMIT = 20
+
+
+@login_required
+def campaigns_home(request):
+    """The Campaigns section opens on its segments (campaign planning and marketing lists join them here)."""
+    return redirect("campaigns:segment_list")
+
+
+# --- the list ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Header:
+    name: str
+    label: str
+    sort: str  # the sort parameter a click sets
+    direction: str = ""  # aria-sort
+
+
+def _headers(sort: str) -> list[Header]:
+    labels = {"name": _("Name"), "record_type": _("Segment of"), "owner": _("Owner"), "shared": _("Sharing"),
+              "updated_at": _("Updated")}
+    current, descending = sort.removeprefix("-"), sort.startswith("-")
+    headers = []
+    for name, label in labels.items():
+        if name == current:
+            headers.append(Header(name, label, name if descending else f"-{name}",
+                                  "descending" if descending else "ascending"))
+        else:
+            headers.append(Header(name, label, name))
+    return headers
+
+
+@login_required
+def segment_list(request):
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
+    record_type = request.GET.get("type", "")
+    types = selectors.segment_types(user=request.user)
+    if record_type not in {rt.key for rt in types}:
+        record_type = ""
+    sort = request.GET.get("sort", "name")
+    if sort.removeprefix("-") not in selectors.SEGMENT_SORTS or sort.startswith("--"):
+        sort = "name"
+    mine = request.GET.get("mine") == "1"
+    qs = selectors.segment_list(user=request.user, query=query, record_type=record_type, mine=mine, sort=sort)
+    page = ListPage(qs, request.GET.get("page"), PER_PAGE)
+    rows = list(page)
+    attach(rows, "owner")
+    labels = {rt.key: str(rt.label_plural).capitalize() for rt in types}
+    return render(request, "campaigns/segment_list.html", {
+        "page": page, "segments": [(s, labels.get(s.record_type, s.record_type)) for s in rows],
+        "headers": _headers(sort), "sort": sort, "q": query, "type": record_type, "mine": mine,
+        "types": [(rt.key, labels[rt.key]) for rt in types], "can_create": bool(types),
+        "count_ids": ",".join(str(s.pk) for s in rows),
+    })
+
+
+def _count_text(rt, result: selectors.SegmentCount) -> str:
+    if result.capped:
+        return _("More than %(n)s") % {"n": format_number(result.count)}
+    return rt.list.count_text % {"count": result.count, "n": format_number(result.count)}
+
+
+@login_required
+def segment_counts(request):
+    """The members' counts of the list's segments, asked for once the list is shown: one span per segment,
+    swapped into its row out of band."""
+    ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isascii() and i.isdigit() and len(i) <= 18]
+    segments = Segment.objects.visible_to(request.user).filter(pk__in=ids[:PER_PAGE])
+    parts = []
+    for segment in segments:
+        rt = selectors.segment_type(segment.record_type)
+        problem = selectors.segment_problem(segment=segment, user=request.user)
+        if problem:
+            text = f'<span class="text-muted" title="{escape(problem)}">—</span>' \
+                   f'<span class="visually-hidden">{escape(problem)}</span>'
+        else:
+            text = escape(_count_text(rt, selectors.segment_count(segment=segment, user=request.user)))
+        parts.append(f'<span id="segment-count-{segment.pk}" data-segment-count="{segment.pk}" hx-swap-oob="true">'
+                     f'{text}</span>')
+    return HttpResponse("".join(parts))
+
+
+# --- one segment ------------------------------------------------------------------------------------------
+
+def _visible(request, pk: int, action: str = "view") -> Segment:
+    return get_object_or_404(Segment.objects.visible_to(request.user, action), pk=pk)
+
+
+@login_required
+def segment_detail(request, pk: int):
+    segment = _visible(request, pk)
+    rt = selectors.segment_type(segment.record_type)
+    problem = selectors.segment_problem(segment=segment, user=request.user)
+    context = {
+        "segment": segment, "rt": rt, "problem": problem,
+        "description": selectors.segment_description(segment=segment, user=request.user) if rt else "",
+        "can_edit": request.user.is_crm_admin or segment.owner_id == request.user.pk,
+        "can_export": rt is not None and request.user.can(rt.key, "export"),
+    }
+    attach(segment, "owner")
+    if not problem:
+        from crm.lists.engine import RecordList
+
+        listing = RecordList(rt, request.user, QueryDict(f"segment={segment.pk}"))
+        members = listing.page()
+        context.update(members=members, member_headers=[h.label for h in listing.headers()],
+                       members_url=f"{rt.list_url()}?segment={segment.pk}")
+    return render(request, "campaigns/segment_detail.html", context)
+
+
+@login_required
+def segment_count(request, pk: int):
+    """The members' count of one segment, asked for by its page once shown."""
+    segment = _visible(request, pk)
+    problem = selectors.segment_problem(segment=segment, user=request.user)
+    rt = selectors.segment_type(segment.record_type)
+    text = problem or _count_text(rt, selectors.segment_count(segment=segment, user=request.user))
+    return render(request, "campaigns/segment_detail.html#count", {"count_text": text, "problem": problem})
+
+
+@login_required
+def segment_create_view(request):
+    return _segment_form(request, None)
+
+
+@login_required
+def segment_edit(request, pk: int):
+    return _segment_form(request, _visible(request, pk, "edit"))
+
+
+def _segment_form(request, segment: Segment | None):
+    if segment is not None and selectors.hidden_in(segment.conditions, segment.record_type, user=request.user):
+        # Its conditions test fields hidden from this user: the form would show their values.
+        messages.error(request, selectors.segment_problem(segment=segment, user=request.user))
+        return redirect("campaigns:segment_detail", segment.pk)
+    if not selectors.segment_types(user=request.user):
+        raise Http404
+    initial_type = request.GET.get("record_type") or (segment.record_type if segment else "")
+    initial = {}
+    if segment is not None:
+        initial = {"name": segment.name, "description": segment.description, "record_type": segment.record_type,
+                   "shared": segment.shared}
+        if initial_type == segment.record_type:
+            initial["conditions"] = segment.conditions
+    data = request.POST if request.method == "POST" else None
+    form = SegmentForm(data, user=request.user, record_type=initial_type, initial=initial)
+    form.initial["record_type"] = form.record_type
+    if request.method == "GET" and request.htmx and request.GET.get("partial") == "builder":
+        # Another record type was chosen: its fields in a new builder, and the count of it.
+        return render(request, "campaigns/segment_form.html#builder", {"form": form, "segment": segment})
+    if request.method == "POST" and form.is_valid():
+        values = {key: form.cleaned_data[key] for key in ("name", "description", "record_type", "shared")}
+        try:
+            if segment is None:
+                segment = segment_create(actor=request.user, conditions=form.cleaned_data["conditions"], **values)
+                messages.success(request, _("Segment “%(name)s” created.") % {"name": segment.name})
+            else:
+                segment = segment_update(actor=request.user, segment=segment,
+                                         conditions=form.cleaned_data["conditions"], **values)
+                messages.success(request, _("Segment “%(name)s” saved.") % {"name": segment.name})
+        except SegmentInvalid as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("campaigns:segment_detail", segment.pk)
+    return render(request, "campaigns/segment_form.html", {"form": form, "segment": segment},
+                  status=422 if request.method == "POST" else 200)
+
+
+@login_required
+@require_POST
+def segment_delete_view(request, pk: int):
+    segment = _visible(request, pk, "edit")
+    name = segment.name
+    segment_delete(actor=request.user, segment=segment)
+    messages.success(request, _("Segment “%(name)s” deleted.") % {"name": name})
+    return redirect("campaigns:segment_list")
+
+
+# --- the live count of the builder --------------------------------------------------------------------------
+
+def _complete(node, dropped: list):
+    """The conditions without the rows still being filled in (no field, operator or value yet), so the count
+    follows the builder as it is used; None for a group left empty by that. Each row left out is added to
+    `dropped`."""
+    if isinstance(node, dict) and ("all" in node or "any" in node):
+        key = "all" if "all" in node else "any"
+        children = node[key] if isinstance(node[key], list) else []
+        kept = [c for c in (_complete(child, dropped) for child in children) if c is not None]
+        return {key: kept} if kept else None
+    if not isinstance(node, dict):
+        return node  # not a condition: left for the check to refuse
+    op = node.get("op") or ""
+    value = node.get("value")
+    empty = value in (None, "", []) or (isinstance(value, str) and not value.strip())
+    if not node.get("field") or not op or (op not in conditions.NO_VALUE and empty):
+        dropped.append(node)
+        return None
+    return node
+
+
+@login_required
+@require_POST
+def segment_preview(request):
+    """How many records the builder's conditions match among those the user may see, or why they cannot be
+    counted: the count line of the segment form, posted (debounced) on every change of the builder."""
+    record_type = request.POST.get("record_type", "")
+    raw = request.POST.get("conditions", "")
+    message, text, partial = "", "", False
+    try:
+        if len(raw) > MAX_CONDITIONS_TEXT:
+            raise ValueError
+        condition = json.loads(raw) if raw.strip() else {"all": []}
+    except (ValueError, RecursionError):
+        message = _("The conditions could not be read.")
+    else:
+        if isinstance(condition, list):
+            condition = {"all": condition}
+        dropped: list = []
+        complete = _complete(condition, dropped)
+        partial = bool(dropped)
+        if complete is None:
+            complete = {"all": []}
+        try:
+            result = selectors.conditions_count(user=request.user, record_type=record_type, condition=complete)
+        except selectors.SegmentNotUsable as exc:
+            message = str(exc)
+        else:
+            text = _count_text(selectors.segment_type(record_type), result)
+    return render(request, "campaigns/segment_form.html#count", {
+        "count_text": text, "message": message, "partial": partial})
+
+
+# --- the segment picker of the record lists -----------------------------------------------------------------
+
+@login_required
+def segment_lookup(request):
+    """Type-ahead of the lists' "Segment" filter: the user's segments of one type that they can use, whose
+    name contains every typed word. JSON [{value, text}]."""
+    record_type = request.GET.get("type", "")
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    if selectors.segment_type(record_type) is None or not request.user.can(record_type, "view"):
+        return JsonResponse({"results": []})
+    results = []
+    for segment in selectors.segment_list(user=request.user, query=query, record_type=record_type)[:LOOKUP_LIMIT * 2]:
+        if not selectors.segment_problem(segment=segment, user=request.user):
+            results.append({"value": segment.pk, "text": segment.name})
+    return JsonResponse({"results": results[:LOOKUP_LIMIT]})
+
