@@ -11,14 +11,14 @@ pytestmark = [pytest.mark.browser]
 
 # What each role's sidebar holds, among the entries that exist today.
 EXPECTED_NAV = {
-    "admin@demo.local": {"home", "leads", "accounts", "contacts", "opportunities", "settings"},
+    "admin@demo.local": {"home", "leads", "accounts", "contacts", "opportunities", "campaigns", "settings"},
     # Managers (the CEO has the manager profile) read the login history and audit log under Settings.
-    "ceo@demo.local": {"home", "leads", "accounts", "contacts", "opportunities", "settings"},
-    "manager@demo.local": {"home", "leads", "accounts", "contacts", "opportunities", "settings"},
-    "rep1@demo.local": {"home", "leads", "accounts", "contacts", "opportunities"},
-    "rep3@demo.local": {"home", "leads", "accounts", "contacts", "opportunities"},
+    "ceo@demo.local": {"home", "leads", "accounts", "contacts", "opportunities", "campaigns", "settings"},
+    "manager@demo.local": {"home", "leads", "accounts", "contacts", "opportunities", "campaigns", "settings"},
+    "rep1@demo.local": {"home", "leads", "accounts", "contacts", "opportunities", "campaigns"},
+    "rep3@demo.local": {"home", "leads", "accounts", "contacts", "opportunities", "campaigns"},
     "agent@demo.local": {"home", "accounts", "contacts"},
-    "marketer@demo.local": {"home", "leads", "accounts", "contacts"},
+    "marketer@demo.local": {"home", "leads", "accounts", "contacts", "campaigns"},
 }
 
 
