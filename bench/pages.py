@@ -37,7 +37,7 @@ PAGES = [
     Page("rep-count", "leads list: its count", "rep", "/leads/?count=1"),
     Page("manager-count", "leads list: its count", "manager", "/leads/?count=1"),
     Page("rep-accounts", "account list", "rep", "/accounts/"),
-    Page("rep-contacts", "contact list", "rep", "/accounts/contacts/"),
+    Page("rep-contacts", "contact list", "rep", "/contacts/"),
     Page("rep-opportunities", "opportunity list", "rep", "/opportunities/"),
     Page("rep-account", "account page", "rep", "{account}"),
     Page("rep-home", "home", "rep", "/"),

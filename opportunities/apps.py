@@ -21,6 +21,17 @@ class Config(AppConfig):
 
         register_panel("accounts.account", "opportunities", "lists/_related.html", account_opportunities, order=20)
         register_panel("accounts.contact", "opportunities", "lists/_related.html", contact_opportunities, order=20)
+
+        # Stage changes are items of the merged (360°) timeline; an account hierarchy rolls up the pipeline.
+        from accounts.rollups import register_rollup
+        from crm.activities.merged import Source, register_source
+
+        from .panels import open_pipeline, stage_change_items, won_revenue
+
+        register_source(Source("stage_changes", kinds=(("stage_change", _("Stage changes")),),
+                               fetch=stage_change_items, order=20))
+        register_rollup("open_pipeline", _("Open pipeline"), open_pipeline, kind="money", order=10)
+        register_rollup("won_revenue", _("Won revenue"), won_revenue, kind="money", order=20)
         records.register(Opportunity, slug="opportunities", list=LIST, imports=import_spec(), list_url_name="opportunities:list", detail_url_name="opportunities:detail",
                          icon="graph-up-arrow", search_fields=("name",),
                          fields=("name", "account", "pipeline", "stage", "amount", "currency", "probability",

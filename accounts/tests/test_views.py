@@ -50,7 +50,7 @@ def test_pages_need_the_view_permission(client, reps):
     client.force_login(rep)
 
     for url in (reverse("accounts:list"), reverse("accounts:detail", args=[account.pk]),
-                reverse("accounts:contact_list"), reverse("accounts:contact_detail", args=[contact.pk])):
+                reverse("contacts:list"), reverse("contacts:detail", args=[contact.pk])):
         assert client.get(url).status_code == 404, url
 
 
@@ -76,7 +76,7 @@ def test_account_detail_shows_key_facts_tabs_and_only_visible_related_records(cl
     assert "Virtanen" in contacts and "Anna" in contacts
     assert "Steel renewal" in page[page.index('data-related="opportunities"'):]
     assert "Secret" not in page and "Hidden deal" not in page
-    assert reverse("accounts:contact_detail", args=[account.contacts.get(last_name="Virtanen").pk]) in page
+    assert reverse("contacts:detail", args=[account.contacts.get(last_name="Virtanen").pk]) in page
 
 
 def test_account_detail_links_the_lead_it_was_converted_from(client, reps):
@@ -141,10 +141,10 @@ def test_contact_list_shows_only_visible_contacts_and_searches_names_and_email(c
     ContactFactory(owner=other, first_name="Anna", last_name="Hidden", email="anna@hidden.example")
     client.force_login(rep)
 
-    assert row_names(client.get(reverse("accounts:contact_list"))) == ["Pekka Korhonen", "Anna Virtanen"]
-    assert row_names(client.get(reverse("accounts:contact_list"), {"q": "anna"})) == ["Anna Virtanen"]
-    assert row_names(client.get(reverse("accounts:contact_list"), {"q": "anna virt"})) == ["Anna Virtanen"]
-    assert row_names(client.get(reverse("accounts:contact_list"), {"q": "foods.example"})) == ["Pekka Korhonen"]
+    assert row_names(client.get(reverse("contacts:list"))) == ["Pekka Korhonen", "Anna Virtanen"]
+    assert row_names(client.get(reverse("contacts:list"), {"q": "anna"})) == ["Anna Virtanen"]
+    assert row_names(client.get(reverse("contacts:list"), {"q": "anna virt"})) == ["Anna Virtanen"]
+    assert row_names(client.get(reverse("contacts:list"), {"q": "foods.example"})) == ["Pekka Korhonen"]
 
 
 def test_hidden_fields_are_neither_searched_nor_sorted_by(client, reps):
@@ -155,10 +155,10 @@ def test_hidden_fields_are_neither_searched_nor_sorted_by(client, reps):
     ContactFactory(owner=rep, first_name="Pekka", last_name="Bengts", email="aa@secret.example")
     client.force_login(rep)
 
-    assert row_names(client.get(reverse("accounts:contact_list"), {"q": "secret"})) == []
-    assert row_names(client.get(reverse("accounts:contact_list"), {"q": "anna"})) == ["Anna Aalto"]
-    assert row_names(client.get(reverse("accounts:contact_list"), {"sort": "email"})) == ["Anna Aalto", "Pekka Bengts"]
-    assert row_names(client.get(reverse("accounts:contact_list"), {"sort": "-email"})) == ["Anna Aalto", "Pekka Bengts"]
+    assert row_names(client.get(reverse("contacts:list"), {"q": "secret"})) == []
+    assert row_names(client.get(reverse("contacts:list"), {"q": "anna"})) == ["Anna Aalto"]
+    assert row_names(client.get(reverse("contacts:list"), {"sort": "email"})) == ["Anna Aalto", "Pekka Bengts"]
+    assert row_names(client.get(reverse("contacts:list"), {"sort": "-email"})) == ["Anna Aalto", "Pekka Bengts"]
 
 
 def test_contact_list_filters_by_account(client, reps):
@@ -168,7 +168,7 @@ def test_contact_list_filters_by_account(client, reps):
     ContactFactory(owner=rep, first_name="Not", last_name="There")
     client.force_login(rep)
 
-    assert row_names(client.get(reverse("accounts:contact_list"), {"account": account.pk})) == ["In Account"]
+    assert row_names(client.get(reverse("contacts:list"), {"account": account.pk})) == ["In Account"]
 
 
 def test_contact_detail_is_404_for_another_rep_and_links_its_account(client, reps):
@@ -177,10 +177,10 @@ def test_contact_detail_is_404_for_another_rep_and_links_its_account(client, rep
     contact = ContactFactory(owner=rep, account=account, first_name="Anna", last_name="Virtanen")
 
     client.force_login(other)
-    assert client.get(reverse("accounts:contact_detail", args=[contact.pk])).status_code == 404
+    assert client.get(reverse("contacts:detail", args=[contact.pk])).status_code == 404
 
     client.force_login(rep)
-    page = client.get(reverse("accounts:contact_detail", args=[contact.pk])).content.decode()
+    page = client.get(reverse("contacts:detail", args=[contact.pk])).content.decode()
     assert "Anna Virtanen" in page
     assert f'<a href="{reverse("accounts:detail", args=[account.pk])}">Linked Oy</a>' in page
 
@@ -191,7 +191,7 @@ def test_contact_detail_does_not_link_an_account_the_reader_cannot_open(client, 
     contact = ContactFactory(owner=rep, account=account)
     client.force_login(rep)
 
-    page = client.get(reverse("accounts:contact_detail", args=[contact.pk])).content.decode()
+    page = client.get(reverse("contacts:detail", args=[contact.pk])).content.decode()
 
     assert reverse("accounts:detail", args=[account.pk]) not in page
 
@@ -215,8 +215,8 @@ def _populate(rep, n, account, contact):
 # Detail pages list related records of several types: one small query each for the owners visibility
 # reaches (then memoized for the request), on top of the page's own.
 # The contact list's one more: the campaigns its "Add to campaign" bulk action offers.
-@pytest.mark.parametrize(("url_name", "budget"), [("accounts:list", 12), ("accounts:contact_list", 13),
-                                                  ("accounts:detail", 24), ("accounts:contact_detail", 24)])
+@pytest.mark.parametrize(("url_name", "budget"), [("accounts:list", 12), ("contacts:list", 13),
+                                                  ("accounts:detail", 24), ("contacts:detail", 24)])
 def test_query_budget_does_not_grow_with_rows(client, reps, url_name, budget, django_assert_max_num_queries):
     rep, _, _ = reps
     CustomFieldFactory(record_type="accounts.account", name="region", label="Region", show_in_list=True)

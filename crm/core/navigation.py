@@ -21,7 +21,7 @@ ENTRIES = [
     NavItem("home", _("Home"), "home", "house"),
     NavItem("leads", _("Leads"), "leads:list", "person-plus", "leads.lead"),
     NavItem("accounts", _("Accounts"), "accounts:list", "building", "accounts.account"),
-    NavItem("contacts", _("Contacts"), "accounts:contact_list", "person-lines-fill", "accounts.contact"),
+    NavItem("contacts", _("Contacts"), "contacts:list", "person-lines-fill", "accounts.contact"),
     NavItem("opportunities", _("Opportunities"), "opportunities:list", "graph-up-arrow", "opportunities.opportunity"),
     NavItem("tickets", _("Tickets"), "support:ticket_list", "life-preserver", "support.ticket"),
     NavItem("knowledge", _("Knowledge base"), "support:article_list", "journal-text", "support.article"),

@@ -12,10 +12,12 @@ from functools import cache
 # The neutral concepts, in the order a mapping screen would list them.
 CONCEPTS: tuple[str, ...] = (
     "salutation", "first_name", "middle_name", "last_name", "full_name", "title", "department", "company",
-    "email", "phone", "mobile", "home_phone", "fax", "website",
+    "email", "secondary_email", "phone", "mobile", "home_phone", "fax", "website",
     "street", "city", "state", "postal_code", "country",
+    "shipping_street", "shipping_city", "shipping_state", "shipping_postal_code", "shipping_country",
     "description", "birthdate", "owner", "lead_source", "lead_status", "lifecycle_stage",
-    "industry", "employees", "annual_revenue", "rating", "email_opt_out", "do_not_call", "preferred_language",
+    "industry", "employees", "annual_revenue", "rating", "email_opt_in", "email_opt_out", "do_not_call",
+    "preferred_language",
     "currency", "account_type", "parent_account",
     "opportunity_name", "amount", "close_date", "stage", "probability", "next_step",
     "created_at", "record_id", "tags",
@@ -74,6 +76,13 @@ SYNONYMS: dict[str, list[str]] = {
         "Person - Email - Work", "Person - Email", "Mail",
         "Sähköposti", "Sähköpostiosoite",
         "ایمیل", "ایمیل اصلی", "آدرس ایمیل", "پست الکترونیک", "پست الکترونیکی", "رایانامه",
+    ],
+    # A contact's second address (Outlook's, Google's, Zoho's and Vtiger's second email).
+    "secondary_email": [
+        "Secondary Email", "E-mail 2 Address", "E-mail 2 - Value", "Email 2", "Other Email", "Alternate Email",
+        "Additional Email",
+        "Toissijainen sähköposti", "Toinen sähköposti", "Muu sähköposti",
+        "ایمیل دوم", "ایمیل ثانویه",
     ],
     "phone": [
         "Phone", "Business Phone", "Office Phone", "Work Phone", "Phone Work", "Primary Phone", "Phone Number",
@@ -135,6 +144,33 @@ SYNONYMS: dict[str, list[str]] = {
         "Maa",
         "کشور",
     ],
+    # An account's second address (Salesforce, Zoho, Vtiger and SuiteCRM accounts).
+    "shipping_street": [
+        "Shipping Street", "Shipping Address", "Shipping Address Street", "Ship To Street",
+        "Toimitusosoite", "Toimituksen katuosoite",
+        "آدرس ارسال", "خیابان ارسال",
+    ],
+    "shipping_city": [
+        "Shipping City", "Shipping Address City", "Ship To City",
+        "Toimituksen postitoimipaikka", "Toimituskaupunki",
+        "شهر ارسال",
+    ],
+    "shipping_state": [
+        "Shipping State/Province", "Shipping State", "Shipping Province", "Shipping Address State",
+        "Toimituksen maakunta",
+        "استان ارسال",
+    ],
+    "shipping_postal_code": [
+        "Shipping Zip/Postal Code", "Shipping Postal Code", "Shipping Code", "Shipping Zip", "Shipping Zip Code",
+        "Shipping Address Postalcode", "Shipping Address Postal Code",
+        "Toimituksen postinumero",
+        "کد پستی ارسال",
+    ],
+    "shipping_country": [
+        "Shipping Country", "Shipping Country/Region", "Shipping Address Country",
+        "Toimitusmaa",
+        "کشور ارسال",
+    ],
     "description": [
         "Description", "Notes", "Note", "Comments", "Comment",
         "Lisätiedot", "Kuvaus", "Muistiinpanot", "Huomautukset",
@@ -186,6 +222,11 @@ SYNONYMS: dict[str, list[str]] = {
         "Rating",
         "Luokitus",
         "رتبه",
+    ],
+    "email_opt_in": [
+        "Email Opt In", "Email Opt-In", "Opted In", "Email Consent", "Marketing Email Consent",
+        "Sähköpostilupa", "Markkinointilupa",
+        "رضایت دریافت ایمیل", "اجازه ارسال ایمیل",
     ],
     "email_opt_out": [
         "Email Opt Out", "HasOptedOutOfEmail", "Unsubscribed", "Opted Out",

@@ -1,6 +1,6 @@
 """Reading vCard files (2.1, 3.0 and 4.0) into neutral person fields (first_name, last_name, company,
-title, department, email, phone, mobile, website, street, city, state, postal_code, country,
-description, birthdate, salutation): the concepts of crm.imports.headers, which every person-like
+title, department, email, secondary_email, phone, mobile, website, street, city, state, postal_code, country,
+description, birthdate, salutation, preferred_language): the concepts of crm.imports.headers, which every person-like
 record type (leads, contacts) maps to its own fields.
 
 A hand parser rather than vobject: real exports mix versions, 2.1 quoted-printable with soft
@@ -368,8 +368,14 @@ def _build(index: int, props: list[_Prop], raw_is_utf8: bool, *, complete: bool)
             fields["salutation"] = prefix
             break
 
-    email = first("EMAIL")
-    fields["email"] = email[7:] if email.lower().startswith("mailto:") else email
+    emails = []
+    for prop in sorted(by_name.get("EMAIL", []), key=lambda p: (_pref(p), p.order)):
+        address = _clean(_unescape(text(prop)))
+        address = address[7:] if address.lower().startswith("mailto:") else address
+        if address and address.lower() not in {e.lower() for e in emails}:
+            emails.append(address)
+    fields["email"] = emails[0] if emails else ""
+    fields["secondary_email"] = emails[1] if len(emails) > 1 else ""
     for prop in sorted(by_name.get("URL", []), key=lambda p: (_pref(p), p.order)):
         website = _clean(_unescape(text(prop)))
         if not website:
@@ -420,6 +426,11 @@ def _build(index: int, props: list[_Prop], raw_is_utf8: bool, *, complete: bool)
         day = parse_date(birthday.replace("--", "1900-", 1) if birthday.startswith("--") else birthday)
         if day is not None:
             fields["birthdate"] = day.isoformat()
+
+    # LANG (4.0): the language to write to the person in, a language tag ("fi", "en-GB").
+    language = first("LANG")
+    if language and len(language) <= 10:
+        fields["preferred_language"] = language
 
     notes = [_clean(_unescape(text(p)), multiline=True) for p in by_name.get("NOTE", [])]
     fields["description"] = "\n\n".join(n for n in notes if n)

@@ -70,7 +70,7 @@ def test_detail_shows_account_contact_stage_amount_close_date_and_stage_changes(
 
     assert response.status_code == 200
     assert f'<a href="{reverse("accounts:detail", args=[account.pk])}">Nordic Steel</a>' in page
-    assert f'<a href="{reverse("accounts:contact_detail", args=[contact.pk])}">Anna Virtanen</a>' in page
+    assert f'<a href="{reverse("contacts:detail", args=[contact.pk])}">Anna Virtanen</a>' in page
     assert "Negotiation / review" in page and "€125,000.00" in page and "2026" in page
     assert [(c.from_stage.name, c.to_stage.name) for c in response.context["stage_changes"]] == [
         ("Qualification", "Negotiation / review"), ("Prospecting", "Qualification")]

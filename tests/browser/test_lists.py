@@ -213,7 +213,7 @@ def test_a_phone_number_reads_left_to_right_on_a_persian_page(page, live_server)
         CustomFieldFactory(record_type=RECORD_TYPES[url_name], name="direct_line", label="Direct line",
                            field_type=FieldType.PHONE, show_in_list=True)
         values = {"owner": admin, "custom": {"direct_line": PHONE}}
-        if url_name in ("accounts:list", "accounts:contact_list"):
+        if url_name in ("accounts:list", "contacts:list"):
             values["phone"] = PHONE
         create(url_name, **values)
     login(page, live_server, admin.email, PASSWORD)
@@ -224,7 +224,7 @@ def test_a_phone_number_reads_left_to_right_on_a_persian_page(page, live_server)
             .map(el => [el.textContent, el.getAttribute("dir"), getComputedStyle(el).direction,
                         getComputedStyle(el.closest("td")).direction])""")
         phones = [c for c in cells if c[0] == PHONE]
-        assert len(phones) == (2 if url_name in ("accounts:list", "accounts:contact_list") else 1), (url_name, cells)
+        assert len(phones) == (2 if url_name in ("accounts:list", "contacts:list") else 1), (url_name, cells)
         for _text, attribute, direction, cell_direction in phones:
             assert (attribute, direction, cell_direction) == ("ltr", "ltr", "rtl")
 
@@ -234,10 +234,10 @@ def test_a_record_picker_in_the_filters_finds_records_as_the_user_types(page, li
 
     wanted = Account.objects.create(name="Lindqvist Logistics", owner=admin)
     Account.objects.create(name="Other Oy", owner=admin)
-    create("accounts:contact_list", owner=admin, last_name="Picked", account=wanted)
-    create("accounts:contact_list", owner=admin, last_name="Elsewhere")
+    create("contacts:list", owner=admin, last_name="Picked", account=wanted)
+    create("contacts:list", owner=admin, last_name="Elsewhere")
     login(page, live_server, admin.email, PASSWORD)
-    page.goto(live_server.url + reverse("accounts:contact_list"))
+    page.goto(live_server.url + reverse("contacts:list"))
     rows = page.locator("table[data-list] tbody tr")
     expect(rows).to_have_count(2)
     # When the user types part of an account's name into the Account filter

@@ -49,7 +49,7 @@ def test_history_is_refused_for_records_the_reader_may_not_see(client, reps, slu
 
 
 @pytest.mark.parametrize(("url_name", "slug", "factory"), [("accounts:detail", "accounts", AccountFactory),
-                                                           ("accounts:contact_detail", "contacts", ContactFactory),
+                                                           ("contacts:detail", "contacts", ContactFactory),
                                                            ("opportunities:detail", "opportunities", OpportunityFactory)])
 def test_account_contact_and_opportunity_pages_load_history_from_their_own_type(client, reps, url_name, slug, factory):
     rep, _, _ = reps

@@ -217,7 +217,7 @@ CASES = {
         mapping={"Contact Owner": "owner", "Salutation": "salutation", "First Name": "first_name",
                  "Last Name": "last_name", "Title": "title", "Account Name": "account",
                  "Mailing Street": "mailing_street", "Mailing City": "mailing_city",
-                 "Mailing Zip/Postal Code": "mailing_postal_code", "Mailing Country": "mailing_country",
+                 "Mailing State/Province": "mailing_state", "Mailing Zip/Postal Code": "mailing_postal_code", "Mailing Country": "mailing_country",
                  "Phone": "phone", "Mobile": "mobile", "Email": "email", "Birthdate": "birthdate",
                  "Email Opt Out": "email_opt_out", "Do Not Call": "do_not_call"},
         created=5,
@@ -243,7 +243,8 @@ CASES = {
                  "Organization Department": "department", "Birthday": "birthdate", "E-mail 1 - Value": "email",
                  "Phone 1 - Value": "phone", "Address 1 - Street": "mailing_street",
                  "Address 1 - City": "mailing_city", "Address 1 - Postal Code": "mailing_postal_code",
-                 "Address 1 - Country": "mailing_country"},
+                 "Address 1 - Country": "mailing_country", "Address 1 - Region": "mailing_state",
+                 "E-mail 2 - Value": "secondary_email", "Notes": "description"},
         errors={5: "Last name"},  # a contact with only an email
         created=3,
         notes=["Phone: cells with several numbers kept the first one."],
@@ -264,7 +265,8 @@ CASES = {
                  "Business City": "mailing_city", "Business Postal Code": "mailing_postal_code",
                  "Business Country/Region": "mailing_country", "Business Phone": "phone",
                  "Mobile Phone": "mobile", "Birthday": "birthdate", "E-mail Address": "email",
-                 "Language": "preferred_language"},
+                 "Language": "preferred_language", "Business State": "mailing_state", "Notes": "description",
+                 "E-mail 2 Address": "secondary_email"},
         created=4,
         records={
             "matti.makinen@konepaja.example": dict(

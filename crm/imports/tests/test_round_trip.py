@@ -150,7 +150,7 @@ def test_contacts_export_imports_back_with_the_same_contacts_and_accounts(client
                                                                           fmt):
     rep, other, manager = languages
     with_language(rep, language)
-    data = export(client, rep, reverse("accounts:contact_list"), fmt)
+    data = export(client, rep, reverse("contacts:list"), fmt)
     before, accounts = snapshot(Contact, CONTACT_COLUMNS), set(Account.objects.values_list("pk", "name"))
     content_type = XLSX if fmt == "xlsx" else "text/csv"
 

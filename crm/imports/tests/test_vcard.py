@@ -83,6 +83,7 @@ END:VCARD
         "company": "Example Oy",
         "title": "Head of Sales",  # the fold removes exactly one space
         "email": "matti.virtanen@example.fi",
+        "secondary_email": "matti@home.example",  # the address not marked preferred
         "phone": "+358 9 222",
         "mobile": "+358 40 123 4567",
         "website": "https://example.fi",

@@ -15,9 +15,9 @@ from django.urls import reverse
 from crm.core import records
 from crm.lists.tests.html import href, parse
 
-LIST_URLS = ("leads:list", "accounts:list", "accounts:contact_list", "opportunities:list")
+LIST_URLS = ("leads:list", "accounts:list", "contacts:list", "opportunities:list")
 RECORD_TYPES = {"leads:list": "leads.lead", "accounts:list": "accounts.account",
-                "accounts:contact_list": "accounts.contact", "opportunities:list": "opportunities.opportunity"}
+                "contacts:list": "accounts.contact", "opportunities:list": "opportunities.opportunity"}
 # Single capitalised words with different first letters: they sort the same in every collation.
 WORDS = ["Aalto", "Berg", "Caro", "Dahl", "Eklund", "Falk", "Grahn", "Holm", "Ivars", "Jokela", "Kask", "Lind",
          "Moberg", "Nurmi", "Oja", "Pihl"]
@@ -155,7 +155,7 @@ def create(url_name: str, **values):
     from leads.tests.factories import LeadFactory
     from opportunities.tests.factories import OpportunityFactory
 
-    factory = {"leads:list": LeadFactory, "accounts:list": AccountFactory, "accounts:contact_list": ContactFactory,
+    factory = {"leads:list": LeadFactory, "accounts:list": AccountFactory, "contacts:list": ContactFactory,
                "opportunities:list": OpportunityFactory}[url_name]
     return factory(**values)
 
@@ -172,7 +172,7 @@ def bulk(url_name: str, n: int, owner, *, name: str = "Row", vary: dict | None =
                      email=f"bulk{i}@example.com", **values) for i in range(n)]
     elif url_name == "accounts:list":
         objs = [Account(name=f"{name} {i:04d}", owner=owner, **values) for i in range(n)]
-    elif url_name == "accounts:contact_list":
+    elif url_name == "contacts:list":
         objs = [Contact(last_name=f"{name} {i:04d}", first_name="Bulk", owner=owner, email=f"bulk{i}@example.com",
                         **values) for i in range(n)]
     else:

@@ -72,7 +72,7 @@ def _populate(url_name: str, n: int, owners: list, start: int, user_cf: str) -> 
                   "custom": {"note": f"Note {i}", user_cf: owners[(i + 1) % len(owners)].pk}}
         if url_name == "leads:list":
             values["status"] = statuses[i % len(statuses)]
-        if url_name in ("accounts:contact_list", "opportunities:list"):
+        if url_name in ("contacts:list", "opportunities:list"):
             values["account"] = Account.objects.create(name=f"Account {i}")
         if url_name == "accounts:list":
             values["parent"] = Account.objects.create(name=f"Parent {i}")

@@ -92,7 +92,7 @@ def test_unknown_sort_and_columns_fall_back_to_the_defaults(client, admin, relat
     for cols in (["nonsense"], ["owner__password"], ["custom"], [""], ["id"]):
         response = client.get(url, {"cols": cols})
         assert [th.get("data-column") for th in headers(response)] == [th.get("data-column") for th in headers(default)]
-    assert len(row_ids(default)) == len(made) + {"accounts:list": 3, "accounts:contact_list": 2}.get(url_name, 0)
+    assert len(row_ids(default)) == len(made) + {"accounts:list": 3, "contacts:list": 2}.get(url_name, 0)
 
 
 # --- keyset pages ------------------------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def test_unknown_sort_and_columns_fall_back_to_the_defaults(client, admin, relat
 TIES = {
     "leads:list": ("company", lambda i: f"Company {i % 4}"),
     "accounts:list": ("billing_city", lambda i: ["Oulu", "Turku", ""][i % 3]),
-    "accounts:contact_list": ("title", lambda i: ["Buyer", "", "CEO"][i % 3]),
+    "contacts:list": ("title", lambda i: ["Buyer", "", "CEO"][i % 3]),
     "opportunities:list": ("amount", lambda i: [1000, 2500, None][i % 3]),
 }
 
@@ -264,9 +264,9 @@ def test_pages_of_a_column_with_long_texts_follow_on(client, reps):
 
 @pytest.mark.parametrize("url_name, column", [("accounts:list", "employees"), ("accounts:list", "annual_revenue"),
                                               ("leads:list", "score"), ("leads:list", "employees"),
-                                              ("accounts:contact_list", "birthdate"), ("opportunities:list", "amount"),
+                                              ("contacts:list", "birthdate"), ("opportunities:list", "amount"),
                                               ("opportunities:list", "probability"), ("leads:list", "status"),
-                                              ("accounts:list", "industry"), ("accounts:contact_list", "account"),
+                                              ("accounts:list", "industry"), ("contacts:list", "account"),
                                               ("opportunities:list", "cf_size"), ("accounts:list", "cf_region")])
 def test_pages_run_on_through_empty_values_both_ways(client, reps, url_name, column):
     # Given 70 records, 60 of them with no value in the column (or, where it must have one, the same one)

@@ -24,9 +24,9 @@ from crm.lists.tests.conftest import (
 
 pytestmark = pytest.mark.django_db
 
-NAME = {"leads:list": "last_name", "accounts:list": "name", "accounts:contact_list": "last_name",
+NAME = {"leads:list": "last_name", "accounts:list": "name", "contacts:list": "last_name",
         "opportunities:list": "name"}
-NAME_HEADER = {"leads:list": "Last name", "accounts:list": "Name", "accounts:contact_list": "Last name",
+NAME_HEADER = {"leads:list": "Last name", "accounts:list": "Name", "contacts:list": "Last name",
                "opportunities:list": "Name"}
 # An amount field of the type's own (contacts have none: a custom currency field serves them all).
 AMOUNT = {"leads:list": ("annual_revenue", "Annual revenue"), "accounts:list": ("annual_revenue", "Annual revenue"),
@@ -35,7 +35,7 @@ AMOUNT = {"leads:list": ("annual_revenue", "Annual revenue"), "accounts:list": (
 FORMULAS = {
     "leads:list": {"last_name": "=1+2", "first_name": "-5", "company": "@SUM(A1)", "phone": "+358 40 123 4567"},
     "accounts:list": {"name": "=1+2", "phone": "+358 40 123 4567", "description": "@SUM(A1)", "billing_city": "-5"},
-    "accounts:contact_list": {"last_name": "=1+2", "first_name": "-5", "title": "@SUM(A1)", "phone": "+358 40 123 4567"},
+    "contacts:list": {"last_name": "=1+2", "first_name": "-5", "title": "@SUM(A1)", "phone": "+358 40 123 4567"},
     "opportunities:list": {"name": "=1+2", "lead_source": "+358 40 123 4567", "description": "@SUM(A1)"},
 }
 

@@ -48,7 +48,7 @@ CASES = {
         "searched": "phone", "searched_values": ["+358 40 2", "+358 40 3", "+358 10 7777777"], "secret": "7777777",
         "filtered": "billing_country", "filtered_values": ["FI", "SE", "SE"], "filter_param": "billing_country",
         "filter_value": "FI"},
-    "accounts:contact_list": {
+    "contacts:list": {
         "order": lambda i: {"last_name": ["Able", "Baker", "Cole"][i], "first_name": "Pat"},
         "searched": "email", "searched_values": ["bravo@x.example", "charlie@x.example", f"alpha.{SECRET}@x.example"],
         "filtered": "title", "filtered_values": ["Chief", "Clerk", "Clerk"], "filter_param": "title", "filter_value": "Chief"},

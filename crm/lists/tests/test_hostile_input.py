@@ -92,7 +92,7 @@ def test_invalid_numbers_dates_and_markup_in_every_parameter_never_break_the_lis
     rep.timezone = "Pacific/Kiritimati"  # UTC+14: the first and last days of the calendar are on its edges
     rep.save()
     record = create(url_name, owner=rep, **{"leads:list": {"last_name": "Visible"}, "accounts:list": {"name": "Visible"},
-                                             "accounts:contact_list": {"last_name": "Visible"},
+                                             "contacts:list": {"last_name": "Visible"},
                                              "opportunities:list": {"name": "Visible"}}[url_name])
     client.force_login(rep)
     url = reverse(url_name)
@@ -129,7 +129,7 @@ def test_invalid_numbers_dates_and_markup_in_every_parameter_never_break_the_lis
 def test_markup_in_records_and_parameters_is_escaped(client, reps, url_name):
     rep = reps[0]
     attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-    field = {"leads:list": "last_name", "accounts:list": "name", "accounts:contact_list": "last_name",
+    field = {"leads:list": "last_name", "accounts:list": "name", "contacts:list": "last_name",
              "opportunities:list": "name"}[url_name]
     create(url_name, owner=rep, **{field: attack})
     client.force_login(rep)
