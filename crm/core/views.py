@@ -12,7 +12,7 @@ from crm.access.services import audit
 from crm.access.settings_views import render_settings, right_required
 from crm.core.middleware import client_ip
 
-from crm.activities.selectors import open_tasks
+from crm.activities.views import my_day_context
 from crm.core import home as home_widgets
 from crm.core.selectors import global_search, recent_records
 
@@ -20,7 +20,7 @@ from crm.core.selectors import global_search, recent_records
 @login_required
 def home(request):
     return render(request, "core/home.html", {
-        "tasks": open_tasks(user=request.user, limit=15),
+        "my_day": my_day_context(request),
         "recent": recent_records(user=request.user),
         "widgets": home_widgets.widgets_for(request),
     })
