@@ -264,13 +264,15 @@ def _clean(text: str, multiline: bool = False) -> str:
     return _CONTROL_RE.sub("", text)
 
 
-def _component(parts: list[str], i: int, joiner: str = " ") -> str:
-    """Component i of a structured value; its comma-separated values (and lines) joined by `joiner`."""
+def _component(parts: list[str], i: int, joiner: str = " ", lines_joiner: str | None = None) -> str:
+    """Component i of a structured value; its comma-separated values joined by `joiner`, the lines of each by
+    `lines_joiner` (default: `joiner` too)."""
     if i >= len(parts):
         return ""
+    lines_joiner = joiner if lines_joiner is None else lines_joiner
     values = (_unescape(v) for v in _split_escaped(parts[i], ","))
-    lines = (line for v in values for line in _NEWLINE_RE.split(v))
-    return joiner.join(c for c in (_clean(line) for line in lines) if c)
+    cleaned = (lines_joiner.join(c for c in (_clean(line) for line in _NEWLINE_RE.split(v)) if c) for v in values)
+    return joiner.join(c for c in cleaned if c)
 
 
 # --- from properties to lead fields -------------------------------------------------------------------------
@@ -407,7 +409,8 @@ def _build(index: int, props: list[_Prop], raw_is_utf8: bool, *, complete: bool)
     addresses = sorted(by_name.get("ADR", []), key=lambda p: ("work" not in _types(p), _pref(p), p.order))
     for prop in addresses:
         parts = _split_escaped(text(prop), ";")
-        street = ", ".join(p for p in (_component(parts, 2, ", "), _component(parts, 1, ", ")) if p)
+        # A street of two lines keeps its line break (as the CRM's own address fields and our export do).
+        street = ", ".join(p for p in (_component(parts, 2, ", ", "\n"), _component(parts, 1, ", ")) if p)
         street = street or _component(parts, 0, ", ")
         written_country = _component(parts, 6)
         address = {"street": street, "city": _component(parts, 3), "state": _component(parts, 4),
