@@ -1,5 +1,6 @@
-"""Demo campaigns: a trade show, a Persian webinar and a newsletter, that demo leads were touched by; and the
-marketer's shared segments: customers in Finland, CTOs and CIOs, contacts opted in to e-mail."""
+"""Demo campaigns: a trade show, a Persian webinar and a newsletter, that demo leads were touched by; the
+marketer's shared segments (customers in Finland, CTOs and CIOs, contacts opted in to e-mail, hot leads in
+the Nordics); and a sharing rule that lets Marketing read the sales records its segments are made of."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -22,7 +23,30 @@ def seed(context: dict) -> None:
         campaigns.append(campaign)
 
     context["campaigns"] = campaigns
+    _marketing_reads_sales_records(users["marketer"])
     _segments(users["marketer"])
+
+
+def _marketing_reads_sales_records(marketer) -> None:
+    """Leads, contacts and accounts are private in the demo; marketing works with all of them (read only),
+    as in most companies, so the marketer's segments count what the company has."""
+    from crm.access.models import SharingRule
+    from crm.access.services import sharing_rule_save
+    from crm.core import records
+
+    top = marketer.role
+    while top is not None and top.parent_id is not None:
+        top = top.parent
+    if marketer.role is None or top is None:
+        return
+    known = {rt.key for rt in records.all_types()}
+    for record_type in ("leads.lead", "accounts.contact", "accounts.account"):
+        name = "Sales records readable by Marketing"
+        if record_type not in known or SharingRule.objects.filter(name=name, record_type=record_type).exists():
+            continue
+        sharing_rule_save(actor=None, name=name, record_type=record_type, kind=SharingRule.Kind.OWNER,
+                          source_role=top, source_include_subordinates=True, target_kind=SharingRule.Target.ROLE,
+                          target_role=marketer.role, access_level=SharingRule.Level.READ, is_active=True)
 
 
 def _opted_in(fields: dict) -> dict | None:
@@ -51,6 +75,11 @@ def _segments(owner) -> None:
                   {"field": "title", "op": "contains", "value": "CIO"},
                   {"field": "title", "op": "contains", "value": "Chief Technology"},
                   {"field": "title", "op": "contains", "value": "Chief Information"}]}),
+        ("Hot leads in the Nordics", "leads.lead", "Hot leads in Finland, Sweden, Norway, Denmark and Iceland "
+         "that are still open, for the expo follow-up.",
+         {"all": [{"field": "rating", "op": "equals", "value": "hot"},
+                  {"field": "country", "op": "in", "value": "FI, SE, NO, DK, IS"},
+                  {"field": "lifecycle_stage", "op": "not_equals", "value": "converted"}]}),
     ]
     if "accounts.contact" in offered:
         opted_in = _opted_in(segment_fields("accounts.contact"))

@@ -1,4 +1,4 @@
-"""Campaigns, the touch ledger that attribution reads, and segments: saved conditions over contacts or
+"""Campaigns, the touch ledger that attribution reads, and segments: saved conditions over contacts, leads or
 accounts whose members are worked out when used. (Budgets, lists and sends arrive with the campaigns issue.)"""
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -74,8 +74,9 @@ class Touch(models.Model):
 
 
 # Record types a segment may be built over: registered types with a list (the members are shown and exported
-# through it). Leads or opportunities take part by being named here.
-SEGMENT_TYPES = ("accounts.contact", "accounts.account")
+# through it): the people a campaign reaches (contacts and leads) and the companies (accounts). Another type
+# takes part by being named here.
+SEGMENT_TYPES = ("accounts.contact", "leads.lead", "accounts.account")
 
 
 class SegmentQuerySet(models.QuerySet):

@@ -84,10 +84,38 @@ def segment_type(key: str):
     return next((rt for rt in segment_types() if rt.key == key), None)
 
 
+def segment_field_names(record_type: str) -> tuple[str, ...]:
+    """The model fields a segment over `record_type` may test: every field the type shows its users (what
+    conditions use, the list's columns and what it exports), in that order. Relations to other records are
+    left out: the builder could only ask for their ids. Custom fields are added by crm.core.conditions."""
+    from django.conf import settings
+    from django.core.exceptions import FieldDoesNotExist
+
+    from crm.core import records
+
+    rt = records.get(record_type)
+    spec = rt.list
+    candidates = [*rt.fields, *(spec.columns if spec else ()), *(spec.optional_columns if spec else ()),
+                  *(spec.export_fields if spec else ())]
+    names = []
+    for name in dict.fromkeys(candidates):
+        try:
+            field = rt.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if not field.concrete or field.many_to_many:
+            continue
+        if field.many_to_one and field.related_model._meta.label not in (settings.AUTH_USER_MODEL,
+                                                                         "customization.PicklistValue"):
+            continue
+        names.append(name)
+    return tuple(names)
+
+
 def segment_fields(record_type: str, *, user=None, with_choices: bool = False) -> dict:
-    """What a segment over `record_type` may test (crm.core.conditions.fields_for: the registry's fields and
-    every custom field), without the fields hidden from `user`."""
-    fields = conditions.fields_for(record_type, with_choices=with_choices)
+    """What a segment over `record_type` may test (crm.core.conditions.fields_for over segment_field_names,
+    and every custom field), without the fields hidden from `user` when one is given."""
+    fields = conditions.fields_for(record_type, segment_field_names(record_type), with_choices=with_choices)
     if user is None:
         return fields
     from crm.access.fls import hidden_fields
@@ -103,8 +131,9 @@ def hidden_in(condition, record_type: str, *, user) -> list[str]:
     hidden = hidden_fields(user, record_type)
     if not hidden:
         return []
-    every = conditions.fields_for(record_type)
-    names = dict.fromkeys(leaf.get("field", "") for leaf in conditions.leaves(conditions.normalize(condition)))
+    every = segment_fields(record_type)
+    names = dict.fromkeys(leaf.get("field", "") for leaf in conditions.leaves(conditions.normalize(condition))
+                          if isinstance(leaf, dict))
     return [every[n].label if n in every else n for n in names if n in hidden]
 
 
@@ -139,7 +168,8 @@ def segment_problem(*, segment: Segment, user) -> str:
         return _("This segment tests fields hidden from you (%(fields)s), so it is not evaluated for you.") % {
             "fields": ", ".join(hidden)}
     try:
-        conditions.validate(segment.conditions, segment.record_type, sql=True)
+        conditions.validate(segment.conditions, segment.record_type, sql=True,
+                            fields=segment_fields(segment.record_type))
     except conditions.InvalidCondition as exc:
         return _("This segment's conditions no longer work: %(problem)s") % {"problem": exc}
     return ""
@@ -147,7 +177,7 @@ def segment_problem(*, segment: Segment, user) -> str:
 
 def _records_matching(*, record_type: str, condition, user) -> QuerySet:
     rt = segment_type(record_type)
-    fields = conditions.fields_for(record_type)
+    fields = segment_fields(record_type)
     return rt.model.objects.visible_to(user).filter(conditions.to_q(condition, rt.model, fields=fields))
 
 
@@ -158,7 +188,7 @@ def segment_q(*, segment: Segment, user) -> Q:
     if problem:
         raise SegmentNotUsable(problem)
     return conditions.to_q(segment.conditions, segment_type(segment.record_type).model,
-                           fields=conditions.fields_for(segment.record_type))
+                           fields=segment_fields(segment.record_type))
 
 
 def segment_members(*, segment: Segment, user) -> QuerySet:
@@ -170,7 +200,8 @@ def segment_members(*, segment: Segment, user) -> QuerySet:
     return _records_matching(record_type=segment.record_type, condition=segment.conditions, user=user)
 
 
-def _capped_count(qs: QuerySet) -> SegmentCount:
+def capped_count(qs: QuerySet) -> SegmentCount:
+    """How many rows `qs` has, counted as the lists count: up to LIST_COUNT_LIMIT."""
     from crm.core.pagination import CappedPaginator
 
     paginator = CappedPaginator(qs, 50)
@@ -179,14 +210,34 @@ def _capped_count(qs: QuerySet) -> SegmentCount:
 
 def segment_count(*, segment: Segment, user) -> SegmentCount:
     """How many of the segment's records `user` may see, counted up to LIST_COUNT_LIMIT."""
-    return _capped_count(segment_members(segment=segment, user=user))
+    return capped_count(segment_members(segment=segment, user=user))
+
+
+def conditions_members(*, user, record_type: str, condition) -> QuerySet:
+    """The records `user` may see that meet `condition` (checked first: SegmentNotUsable with the reason
+    when it cannot be used): what the builder counts before the segment is saved."""
+    tree = segment_conditions_check(user=user, record_type=record_type, condition=condition)
+    return _records_matching(record_type=record_type, condition=tree, user=user)
 
 
 def conditions_count(*, user, record_type: str, condition) -> SegmentCount:
-    """The live count of the builder: the records `user` may see that meet `condition` (checked first:
-    SegmentNotUsable with the reason when it cannot be used)."""
-    tree = segment_conditions_check(user=user, record_type=record_type, condition=condition)
-    return _capped_count(_records_matching(record_type=record_type, condition=tree, user=user))
+    """The live count of the builder (conditions_members, counted up to LIST_COUNT_LIMIT)."""
+    return capped_count(conditions_members(user=user, record_type=record_type, condition=condition))
+
+
+def sample_members(members: QuerySet, *, user, record_type: str, limit: int = 5) -> list:
+    """A few of `members`, the newest first, as (name, url) for the builder to show who matches; none when
+    a field their names are made of is hidden from `user`."""
+    from crm.access.fls import hidden_fields
+
+    rt = segment_type(record_type)
+    load = tuple(rt.list.load) if rt.list.load else ()
+    if set(load) & set(hidden_fields(user, record_type)):
+        return []
+    rows = members.order_by("-pk")
+    if load:
+        rows = rows.only("pk", *load)
+    return [(str(record), rt.detail_url(record.pk)) for record in rows[:limit]]
 
 
 def segment_contains(*, segment: Segment, record) -> bool:
@@ -199,7 +250,7 @@ def segment_contains(*, segment: Segment, record) -> bool:
 
     if records.key_of(record) != segment.record_type:
         return False
-    fields = conditions.fields_for(segment.record_type)
+    fields = segment_fields(segment.record_type)
     try:
         conditions.validate(segment.conditions, segment.record_type, sql=True, fields=fields)
     except conditions.InvalidCondition:
@@ -216,7 +267,7 @@ def segment_description(*, segment: Segment, user) -> str:
     if hidden:
         tree = _masked(tree, hidden)
     return conditions.describe(tree, segment.record_type,
-                               fields=conditions.fields_for(segment.record_type, with_choices=True))
+                               fields=segment_fields(segment.record_type, with_choices=True))
 
 
 def _masked(node, hidden) -> dict:

@@ -43,12 +43,14 @@ class Header:
 
 
 def _headers(sort: str) -> list[Header]:
-    labels = {"name": _("Name"), "record_type": _("Segment of"), "owner": _("Owner"), "shared": _("Sharing"),
-              "updated_at": _("Updated")}
+    labels = {"name": _("Name"), "record_type": _("Segment of"), "members": _("Members you can see"),
+              "owner": _("Owner"), "shared": _("Sharing"), "updated_at": _("Updated")}
     current, descending = sort.removeprefix("-"), sort.startswith("-")
     headers = []
     for name, label in labels.items():
-        if name == current:
+        if name not in selectors.SEGMENT_SORTS:  # counted after the page is shown: not sortable
+            headers.append(Header(name, label, ""))
+        elif name == current:
             headers.append(Header(name, label, name if descending else f"-{name}",
                                   "descending" if descending else "ascending"))
         else:
@@ -81,9 +83,8 @@ def segment_list(request):
 
 
 def _count_text(rt, result: selectors.SegmentCount) -> str:
-    if result.capped:
-        return _("More than %(n)s") % {"n": format_number(result.count)}
-    return rt.list.count_text % {"count": result.count, "n": format_number(result.count)}
+    text = rt.list.count_text % {"count": result.count, "n": format_number(result.count)}
+    return _("More than %(count)s") % {"count": text} if result.capped else text
 
 
 @login_required
@@ -100,7 +101,8 @@ def segment_counts(request):
             text = f'<span class="text-muted" title="{escape(problem)}">—</span>' \
                    f'<span class="visually-hidden">{escape(problem)}</span>'
         else:
-            text = escape(_count_text(rt, selectors.segment_count(segment=segment, user=request.user)))
+            count = escape(_count_text(rt, selectors.segment_count(segment=segment, user=request.user)))
+            text = f'<a href="{escape(rt.list_url())}?segment={segment.pk}">{count}</a>'
         parts.append(f'<span id="segment-count-{segment.pk}" data-segment-count="{segment.pk}" hx-swap-oob="true">'
                      f'{text}</span>')
     return HttpResponse("".join(parts))
@@ -146,50 +148,61 @@ def segment_count(request, pk: int):
 
 @login_required
 def segment_create_view(request):
-    return _segment_form(request, None)
+    """A new segment: over the record type asked for (?type=), or, when there is a choice, the page that
+    chooses it first."""
+    types = selectors.segment_types(user=request.user)
+    if not types:
+        raise Http404
+    asked = request.GET.get("type")
+    chosen = next((rt for rt in types if rt.key == asked), None)
+    if asked and chosen is None:  # a type they may not view, or none segments are built over
+        raise Http404
+    if chosen is None and len(types) == 1:
+        chosen = types[0]
+    if chosen is None:
+        hints = {"accounts.contact": _("People at your accounts: “contacts whose title contains CTO”."),
+                 "leads.lead": _("Prospects not yet converted: “hot leads from the trade show”."),
+                 "accounts.account": _("Companies: “customers in Finland with more than 50 employees”.")}
+        choices = [{"key": rt.key, "icon": rt.icon, "label_plural": rt.label_plural, "hint": hints.get(rt.key, "")}
+                   for rt in types]
+        return render(request, "campaigns/segment_type.html", {"choices": choices})
+    return _segment_form(request, None, chosen)
 
 
 @login_required
 def segment_edit(request, pk: int):
-    return _segment_form(request, _visible(request, pk, "edit"))
-
-
-def _segment_form(request, segment: Segment | None):
-    if segment is not None and selectors.hidden_in(segment.conditions, segment.record_type, user=request.user):
+    segment = _visible(request, pk, "edit")
+    if selectors.hidden_in(segment.conditions, segment.record_type, user=request.user):
         # Its conditions test fields hidden from this user: the form would show their values.
         messages.error(request, selectors.segment_problem(segment=segment, user=request.user))
         return redirect("campaigns:segment_detail", segment.pk)
-    if not selectors.segment_types(user=request.user):
-        raise Http404
-    initial_type = request.GET.get("record_type") or (segment.record_type if segment else "")
+    return _segment_form(request, segment, selectors.segment_type(segment.record_type))
+
+
+def _segment_form(request, segment: Segment | None, rt):
     initial = {}
     if segment is not None:
-        initial = {"name": segment.name, "description": segment.description, "record_type": segment.record_type,
-                   "shared": segment.shared}
-        if initial_type == segment.record_type:
-            initial["conditions"] = segment.conditions
-    data = request.POST if request.method == "POST" else None
-    form = SegmentForm(data, user=request.user, record_type=initial_type, initial=initial)
-    form.initial["record_type"] = form.record_type
-    if request.method == "GET" and request.htmx and request.GET.get("partial") == "builder":
-        # Another record type was chosen: its fields in a new builder, and the count of it.
-        return render(request, "campaigns/segment_form.html#builder", {"form": form, "segment": segment})
+        initial = {"name": segment.name, "description": segment.description, "shared": segment.shared,
+                   "conditions": segment.conditions}
+    form = SegmentForm(request.POST if request.method == "POST" else None, user=request.user,
+                       record_type=rt.key, initial=initial)
     if request.method == "POST" and form.is_valid():
-        values = {key: form.cleaned_data[key] for key in ("name", "description", "record_type", "shared")}
+        values = {key: form.cleaned_data[key] for key in ("name", "description", "shared", "conditions")}
         try:
             if segment is None:
-                segment = segment_create(actor=request.user, conditions=form.cleaned_data["conditions"], **values)
+                segment = segment_create(actor=request.user, record_type=rt.key, **values)
                 messages.success(request, _("Segment “%(name)s” created.") % {"name": segment.name})
             else:
-                segment = segment_update(actor=request.user, segment=segment,
-                                         conditions=form.cleaned_data["conditions"], **values)
+                segment = segment_update(actor=request.user, segment=segment, record_type=rt.key, **values)
                 messages.success(request, _("Segment “%(name)s” saved.") % {"name": segment.name})
         except SegmentInvalid as exc:
             form.add_error(None, str(exc))
         else:
             return redirect("campaigns:segment_detail", segment.pk)
-    return render(request, "campaigns/segment_form.html", {"form": form, "segment": segment},
-                  status=422 if request.method == "POST" else 200)
+    return render(request, "campaigns/segment_form.html", {
+        "form": form, "segment": segment, "rt": rt, "rt_label": str(rt.label_plural).capitalize(),
+        "can_choose": segment is None and len(selectors.segment_types(user=request.user)) > 1,
+    }, status=422 if request.method == "POST" else 200)
 
 
 @login_required
@@ -231,7 +244,7 @@ def segment_preview(request):
     counted: the count line of the segment form, posted (debounced) on every change of the builder."""
     record_type = request.POST.get("record_type", "")
     raw = request.POST.get("conditions", "")
-    message, text, partial = "", "", False
+    message, text, partial, sample, result = "", "", False, [], None
     try:
         if len(raw) > MAX_CONDITIONS_TEXT:
             raise ValueError
@@ -247,13 +260,17 @@ def segment_preview(request):
         if complete is None:
             complete = {"all": []}
         try:
-            result = selectors.conditions_count(user=request.user, record_type=record_type, condition=complete)
+            members = selectors.conditions_members(user=request.user, record_type=record_type, condition=complete)
         except selectors.SegmentNotUsable as exc:
             message = str(exc)
         else:
+            result = selectors.capped_count(members)
             text = _count_text(selectors.segment_type(record_type), result)
+            if result.count:
+                sample = selectors.sample_members(members, user=request.user, record_type=record_type)
     return render(request, "campaigns/segment_form.html#count", {
-        "count_text": text, "message": message, "partial": partial})
+        "count_text": text, "message": message, "partial": partial, "sample": sample,
+        "more": bool(sample) and (result.capped or result.count > len(sample))})
 
 
 # --- the segment picker of the record lists -----------------------------------------------------------------

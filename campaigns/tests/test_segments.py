@@ -185,7 +185,7 @@ def test_a_segment_whose_custom_field_was_removed_says_its_conditions_no_longer_
     ("accounts.contact", {"all": [{"field": "title", "op": "contains", "value": ""}]}, "Give a value"),
     ("accounts.contact", [1, 2], "could not be read"),
     ("accounts.contact", {"all": "title"}, "could not be read"),
-    ("leads.lead", {"all": []}, "cannot be built over"),
+    ("opportunities.opportunity", {"all": []}, "cannot be built over"),
     ("nothing.here", {"all": []}, "cannot be built over"),
 ])
 def test_conditions_that_cannot_be_used_are_refused_with_a_message(reps, record_type, condition, message):

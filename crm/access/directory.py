@@ -37,8 +37,11 @@ def people(ids) -> dict[int, object]:
     from crm.access.models import User
 
     wanted = set(ids)
-    return {row[0]: User.from_db(None, ["id", "first_name", "last_name", "email"], row[:4])
-            for row in everyone() if row[0] in wanted}
+    # from_db() takes the values in the model's field order (email before the names), not in field_names'.
+    loaded = ("id", "first_name", "last_name", "email")
+    order = [f.attname for f in User._meta.concrete_fields if f.attname in loaded]
+    where = [loaded.index(name) for name in order]
+    return {row[0]: User.from_db(None, order, [row[i] for i in where]) for row in everyone() if row[0] in wanted}
 
 
 def user_saved(sender, instance, update_fields=None, **kwargs) -> None:

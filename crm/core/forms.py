@@ -18,9 +18,10 @@ class ConditionBuilder(forms.Widget):
     """The condition as JSON in a textarea (what the form posts, and all a browser without JavaScript
     shows), turned into groups of field / operator / value rows by static/js/conditions.js."""
 
-    def __init__(self, *, record_type: str = "", sql: bool = False, names=None, attrs=None):
+    def __init__(self, *, record_type: str = "", sql: bool = False, names=None, exclude=(), attrs=None):
         super().__init__(attrs)
         self.record_type, self.sql, self.names = record_type, sql, names
+        self.exclude = frozenset(exclude)  # fields not offered (custom fields too): those hidden from the user
 
     class Media:
         js = ["js/conditions.js"]
@@ -36,6 +37,7 @@ class ConditionBuilder(forms.Widget):
         attrs = self.build_attrs(self.attrs, attrs)
         field_id = attrs.get("id", f"id_{name}")
         fields = conditions.fields_for(self.record_type, self.names, with_choices=True) if self.record_type else {}
+        fields = {key: field for key, field in fields.items() if key not in self.exclude}
         meta = {
             "fields": [{"name": f.name, "label": f.label, "kind": f.kind, "choices": list(f.choices),
                         "operators": [op for op in f.operators]} for f in fields.values()],
