@@ -15,7 +15,9 @@ from accounts.selectors import Hierarchy, TreeNode
 
 def details_html(rows, inline_fields: set[str], field_url: Callable[[str], str]) -> SafeString:
     """`rows` are display.detail_rows; fields in `inline_fields` get the pencil that opens them for editing in
-    place (the markup accounts/_inline_field.html shows before a field is opened)."""
+    place (the markup accounts/_inline_field.html shows before a field is opened). The field's content is
+    swapped inside its span (innerHTML), so the swapped-in select gets its type-ahead (crm.js enhances the
+    swap's target)."""
     parts = []
     edit = _("Edit %(label)s")
     for label, value, name in rows:
@@ -25,7 +27,7 @@ def details_html(rows, inline_fields: set[str], field_url: Callable[[str], str])
             url = escape(field_url(name))
             parts.append(f'<span id="inline-{escape(name)}" class="inline-field">{conditional_escape(value or "—")} '
                          f'<button class="btn btn-link btn-sm p-0 align-baseline" type="button" hx-get="{url}?edit=1" '
-                         f'hx-target="#inline-{escape(name)}" hx-swap="outerHTML" '
+                         f'hx-target="#inline-{escape(name)}" hx-swap="innerHTML" '
                          f'aria-label="{escape(edit % {"label": label})}"><i class="bi bi-pencil" aria-hidden="true"></i>'
                          f'</button></span>')
         else:
