@@ -74,7 +74,10 @@ def account_detail(request, pk):
     hidden = hidden_fields(user, ACCOUNT_RT)
     can_edit = _editable(user, Account, ACCOUNT_RT, pk)
     inline = _inline(user, ACCOUNT_RT, ACCOUNT_INLINE, can_edit)
-    tree = selectors.hierarchy(user=user, account=account)
+    if "parent" in hidden:  # the hierarchy is the parent field: hidden from this reader, no tree either
+        tree = selectors.Hierarchy([], selectors.TreeNode(account.pk, account.name, True, current=True), [account.pk])
+    else:
+        tree = selectors.hierarchy(user=user, account=account)
     detail_url = records.get(ACCOUNT_RT).detail_url
     field_url = reverse("accounts:field", args=[pk, "__name__"])
     can_view_contacts = user.can(CONTACT_RT, "view")

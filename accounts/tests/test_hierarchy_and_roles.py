@@ -159,3 +159,18 @@ def test_rollups_count_what_the_reader_may_see_at_every_level(reps):
     rows = {r.key: r for r in rollup_rows(user=rep, account_id=top.pk,
                                           subtree_ids=selectors.hierarchy(user=rep, account=top).subtree_ids)}
     assert "400" not in rows["open_pipeline"].total
+
+
+def test_no_tree_when_the_parent_field_is_hidden_from_the_reader(client, reps):
+    rep, _, _ = reps
+    FieldPermission.objects.create(profile=rep.profile, record_type="accounts.account", field_name="parent",
+                                   access=FieldAccess.HIDDEN)
+    top = AccountFactory(owner=rep, name="Group Top")
+    child = AccountFactory(owner=rep, name="Group Child", parent=top)
+    OpportunityFactory(owner=rep, account=child, amount=4321)
+    client.force_login(rep)
+
+    page = client.get(reverse("accounts:detail", args=[child.pk])).content.decode()
+    assert "Group Top" not in page and "data-account-tree" not in page
+    page = client.get(reverse("accounts:detail", args=[top.pk])).content.decode()
+    assert "Group Child" not in page and "4,321" not in page
