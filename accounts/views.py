@@ -78,6 +78,11 @@ def account_detail(request, pk):
         tree = selectors.Hierarchy([], selectors.TreeNode(account.pk, account.name, True, current=True), [account.pk])
     else:
         tree = selectors.hierarchy(user=user, account=account)
+    if account.parent_id and tree.ancestors:
+        # The parent as the tree read it (no query): its name only for a reader who may open it.
+        nearest = tree.ancestors[-1]
+        Account.parent.field.set_cached_value(account, Account(pk=nearest.id, name=nearest.name if nearest.visible
+                                                               else _("An account you cannot open")))
     detail_url = records.get(ACCOUNT_RT).detail_url
     field_url = reverse("accounts:field", args=[pk, "__name__"])
     can_view_contacts = user.can(CONTACT_RT, "view")

@@ -36,6 +36,7 @@ def test_the_tree_leaves_out_what_the_reader_may_not_open_and_keeps_its_subsidia
     page = client.get(reverse("accounts:detail", args=[below_hidden.pk])).content.decode()
     tree = page[page.index("data-account-tree"):page.index("data-rollups")]
     assert "Group Oyj" in tree and "An account you cannot open" in tree and "Group Secret<" not in tree
+    assert ">Group Secret<" not in page  # nor in the parent field of the details
 
     client.force_login(manager)
     tree = selectors.hierarchy(user=manager, account=top)
