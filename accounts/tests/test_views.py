@@ -218,7 +218,7 @@ def _populate(rep, n, account, contact):
 # the 360° timeline loads when its tab is opened (its own budget: test_timeline.py).
 # The contact list's one more: the campaigns its "Add to campaign" bulk action offers.
 @pytest.mark.parametrize(("url_name", "budget"), [("accounts:list", 12), ("contacts:list", 13),
-                                                  ("accounts:detail", 19), ("contacts:detail", 12)])
+                                                  ("accounts:detail", 20), ("contacts:detail", 13)])
 def test_query_budget_does_not_grow_with_rows(client, reps, url_name, budget, django_assert_max_num_queries):
     rep, _, _ = reps
     CustomFieldFactory(record_type="accounts.account", name="region", label="Region", show_in_list=True)
