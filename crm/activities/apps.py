@@ -12,3 +12,7 @@ class Config(AppConfig):
 
         # Reminders are rows claimed with SKIP LOCKED: a minute's granularity, never twice.
         periodic("activity-reminders", "crm.activities.tasks.reminders_send_task", every=60)
+
+        from crm.core.demo import register_demo
+
+        register_demo("activities", "crm.activities.demo.seed", after=("access", "leads", "accounts", "opportunities"))

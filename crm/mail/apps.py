@@ -6,3 +6,9 @@ class Config(AppConfig):
     name = "crm.mail"
     label = "mail"
     verbose_name = _("E-mail")
+
+    def ready(self):
+        from crm.core.settings_sections import register_section
+
+        register_section("email_templates", _("E-mail templates"), "envelope-paper", "mail:template_list",
+                         right="manage_customization", order=150)

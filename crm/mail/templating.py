@@ -108,7 +108,7 @@ def placeholders(text: str, record_type_key: str, *, html: bool = False) -> tupl
     errors: list[str] = []
     found: list[Placeholder] = []
     if FORBIDDEN.search(text or ""):
-        errors.append(_("Template tags such as {% … %} are not allowed; use merge fields like {{ %(example)s }}.")
+        errors.append(_("Template tags such as {%% … %%} are not allowed; use merge fields like {{ %(example)s }}.")
                       % {"example": f"{record_alias(record_type_key)}.first_name"})
     alias = record_alias(record_type_key)
     fields = set(exposed_fields(record_type_key))
