@@ -19,6 +19,7 @@ class NavItem:
 # not landed) are left out automatically.
 ENTRIES = [
     NavItem("home", _("Home"), "home", "house"),
+    NavItem("calendar", _("Calendar"), "activities:calendar", "calendar3"),
     NavItem("leads", _("Leads"), "leads:list", "person-plus", "leads.lead"),
     NavItem("accounts", _("Accounts"), "accounts:list", "building", "accounts.account"),
     NavItem("contacts", _("Contacts"), "contacts:list", "person-lines-fill", "accounts.contact"),
