@@ -44,13 +44,14 @@ def seed(context: dict) -> None:
         ContactRole.objects.create(contact=tech, account=account,
                                    role=(BuyingRole.TECHNICAL_BUYER, BuyingRole.CHAMPION, BuyingRole.INFLUENCER)[i % 3])
     # Two groups: each rep's first account is a parent holding company's subsidiary, with one of its own.
-    for owner, members, name, country in ((owners[0], (0, 3), "Pohjola Holdings Oyj", "FI"),
-                                          (owners[1], (1, 4), "Kaleva Industries Oyj", "FI")):
+    for owner, members, name, country, service in (
+            (owners[0], (0, 3), "Pohjola Holdings Oyj", "FI", "Metsähuolto Pohjanmaa Oy"),
+            (owners[1], (1, 4), "Kaleva Industries Oyj", "FI", "Robotiikkahuolto Kaakko Oy")):
         parent = Account.objects.create(name=name, account_type="customer", industry="finance", billing_country=country,
                                         owner=owner, created_by=owner, employees=1200)
         Account.objects.filter(pk__in=[accounts[i].pk for i in members]).update(parent=parent)
         first = accounts[members[0]]
-        Account.objects.create(name=f"{first.name} Services", account_type="customer", industry=first.industry,
+        Account.objects.create(name=service, account_type="customer", industry=first.industry,
                                billing_city=first.billing_city, billing_country=first.billing_country, parent=first,
                                owner=owner, created_by=owner, employees=25)
         # The group's CFO is the economic buyer of the parent, and influences the subsidiary's purchases too.
