@@ -44,6 +44,26 @@ ACCOUNT_INLINE = ["account_type", "industry", "rating", "phone", "website", "emp
 CONTACT_INLINE = ["title", "department", "account", "email", "phone", "mobile", "owner"]
 
 
+def _readable(record, rows: list) -> list:
+    """Detail rows with countries and languages by their names in the reader's language, not their codes."""
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import get_language
+
+    from accounts.forms import COUNTRY_FIELDS, country_choices, language_choices
+
+    language = get_language() or "en"
+    result = []
+    for label, value, name in rows:
+        names = dict(country_choices(language)) if name in COUNTRY_FIELDS else (
+            dict(language_choices(language)) if name == "preferred_language" else None)
+        code = getattr(record, name, "") if names else ""
+        if code and code in names:
+            value = mark_safe(escape(names[code]))
+        result.append((label, value, name))
+    return result
+
+
 def _require(user, record_type: str, action: str) -> None:
     if not user.can(record_type, action):
         raise Http404
@@ -90,7 +110,7 @@ def account_detail(request, pk):
         "account": account, "hidden": hidden,
         "parent_visible": bool(account.parent_id and tree.ancestors and tree.ancestors[-1].visible),
         "parent_name": tree.ancestors[-1].name if tree.ancestors else "",
-        "details": details_html(display.detail_rows(account, ACCOUNT_FIELDS, user), inline,
+        "details": details_html(_readable(account, display.detail_rows(account, ACCOUNT_FIELDS, user)), inline,
                                 lambda name: field_url.replace("__name__", name)),
         "inline_fields": inline,
         "custom": display.custom_sections(account, user),
@@ -245,7 +265,7 @@ def contact_detail(request, pk):
         "contact": contact, "hidden": hidden_fields(user, CONTACT_RT),
         "account_visible": contact.account_id in visible_account,
         "boss_visible": contact.reports_to_id in visible_boss,
-        "details": details_html(display.detail_rows(contact, CONTACT_FIELDS, user), inline,
+        "details": details_html(_readable(contact, display.detail_rows(contact, CONTACT_FIELDS, user)), inline,
                                 lambda name: field_url.replace("__name__", name)),
         "inline_fields": inline,
         "custom": display.custom_sections(contact, user),

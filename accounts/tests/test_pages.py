@@ -214,3 +214,15 @@ def test_delete_keeps_the_contacts_without_their_account(client, reps):
     assert response.status_code == 302 and not Account.objects.filter(pk=account.pk).exists()
     contact.refresh_from_db()
     assert contact.account_id is None
+
+
+def test_detail_pages_name_countries_and_languages_in_the_readers_language(client, reps):
+    rep, _, _ = reps
+    account = AccountFactory(owner=rep, billing_country="FI", shipping_country="SE")
+    contact = ContactFactory(owner=rep, mailing_country="IR", preferred_language="fa")
+    client.force_login(rep)
+
+    page = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    assert ">Finland<" in page and ">Sweden<" in page
+    page = client.get(reverse("contacts:detail", args=[contact.pk])).content.decode()
+    assert ">Iran<" in page and ">Persian<" in page
