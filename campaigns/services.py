@@ -141,3 +141,14 @@ def segment_delete(*, actor, segment: Segment) -> None:
     _segment_editable(actor=actor, segment=segment)
     emit(event_name(Segment, "deleted"), segment, actor=actor, data={"name": segment.name})
     segment.delete()
+
+
+@transaction.atomic
+def segment_copy(*, actor, segment: Segment) -> Segment:
+    """A private copy, owned by `actor`, of a segment they may use (someone's shared segment they would
+    change for themselves); refused (SegmentInvalid) when it tests fields hidden from them."""
+    if not Segment.objects.visible_to(actor).filter(pk=segment.pk).exists():
+        raise PermissionDenied
+    name = _("Copy of %(name)s") % {"name": segment.name}
+    return segment_create(actor=actor, name=name[:200], record_type=segment.record_type,
+                          conditions=segment.conditions, description=segment.description, shared=False)

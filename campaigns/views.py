@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from campaigns import selectors
 from campaigns.forms import MAX_CONDITIONS_TEXT, SegmentForm
 from campaigns.models import Segment
-from campaigns.services import SegmentInvalid, segment_create, segment_delete, segment_update
+from campaigns.services import SegmentInvalid, segment_copy, segment_create, segment_delete, segment_update
 from crm.core import conditions
 from crm.core.cached_relations import attach
 from crm.core.formatting import format_number
@@ -119,10 +119,14 @@ def segment_detail(request, pk: int):
     segment = _visible(request, pk)
     rt = selectors.segment_type(segment.record_type)
     problem = selectors.segment_problem(segment=segment, user=request.user)
+    can_edit = request.user.is_crm_admin or segment.owner_id == request.user.pk
     context = {
         "segment": segment, "rt": rt, "problem": problem,
         "description": selectors.segment_description(segment=segment, user=request.user) if rt else "",
-        "can_edit": request.user.is_crm_admin or segment.owner_id == request.user.pk,
+        "can_edit": can_edit,
+        # Conditions on fields hidden from the reader are not shown to them, so not offered for editing either
+        "can_change": can_edit and rt is not None and not selectors.hidden_in(
+            segment.conditions, segment.record_type, user=request.user),
         "can_export": rt is not None and request.user.can(rt.key, "export"),
     }
     attach(segment, "owner")
@@ -176,7 +180,10 @@ def segment_edit(request, pk: int):
         # Its conditions test fields hidden from this user: the form would show their values.
         messages.error(request, selectors.segment_problem(segment=segment, user=request.user))
         return redirect("campaigns:segment_detail", segment.pk)
-    return _segment_form(request, segment, selectors.segment_type(segment.record_type))
+    rt = selectors.segment_type(segment.record_type)
+    if rt is None:
+        raise Http404
+    return _segment_form(request, segment, rt)
 
 
 def _segment_form(request, segment: Segment | None, rt):
@@ -213,6 +220,20 @@ def segment_delete_view(request, pk: int):
     segment_delete(actor=request.user, segment=segment)
     messages.success(request, _("Segment “%(name)s” deleted.") % {"name": name})
     return redirect("campaigns:segment_list")
+
+
+@login_required
+@require_POST
+def segment_copy_view(request, pk: int):
+    """Copy a segment the user may use into one of their own, and open it for changing."""
+    segment = _visible(request, pk)
+    try:
+        copy = segment_copy(actor=request.user, segment=segment)
+    except SegmentInvalid as exc:
+        messages.error(request, str(exc))
+        return redirect("campaigns:segment_detail", segment.pk)
+    messages.success(request, _("Copied “%(name)s”: the copy is yours to change.") % {"name": segment.name})
+    return redirect("campaigns:segment_edit", copy.pk)
 
 
 # --- the live count of the builder --------------------------------------------------------------------------

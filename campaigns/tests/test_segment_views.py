@@ -399,6 +399,15 @@ def test_the_segment_type_ahead_offers_the_readers_usable_segments_of_one_type(c
 
 # --- query budgets -----------------------------------------------------------------------------------------
 
+# The idle-session middleware saves the session once a minute: on a busy machine a test may cross a minute.
+SESSION_SAVE = 2
+
+
+def own(captured) -> list:
+    """The queries of a request apart from the session's."""
+    return [q for q in captured.captured_queries if "django_session" not in q["sql"]]
+
+
 def test_list_and_detail_query_budgets_do_not_grow_with_the_rows(client, reps, django_assert_max_num_queries):
     """The list is one query for its page (owners from the user directory, counts after the page); a
     segment's page reads the segment and its first 50 members (their accounts and owners from caches)."""
@@ -415,22 +424,21 @@ def test_list_and_detail_query_budgets_do_not_grow_with_the_rows(client, reps, d
     client.force_login(rep)
     client.get(segment_url("segment_list"))  # warm the per-process caches
     client.get(segment_url("segment_detail", segment.pk))
-    with django_assert_max_num_queries(5) as small_list:
+    with django_assert_max_num_queries(5 + SESSION_SAVE) as small_list:
         assert client.get(segment_url("segment_list")).status_code == 200
-    with django_assert_max_num_queries(8) as small_detail:
+    with django_assert_max_num_queries(8 + SESSION_SAVE) as small_detail:
         assert client.get(segment_url("segment_detail", segment.pk)).status_code == 200
 
     make(47)
     client.get(segment_url("segment_list"))
-    with django_assert_max_num_queries(5) as big_list:
+    with django_assert_max_num_queries(5 + SESSION_SAVE) as big_list:
         page = client.get(segment_url("segment_list"))
     assert len(parse(page.content).find_all("tr", data_segment=True)) == 50
-    with django_assert_max_num_queries(8) as big_detail:
+    with django_assert_max_num_queries(8 + SESSION_SAVE) as big_detail:
         page = client.get(segment_url("segment_detail", segment.pk))
     assert len(page.context["members"].rows) == 50
-    assert len(big_list.captured_queries) == len(small_list.captured_queries)
-    assert len(big_detail.captured_queries) == len(small_detail.captured_queries), "\n".join(
-        q["sql"][:200] for q in big_detail.captured_queries)
+    assert len(own(big_list)) == len(own(small_list))
+    assert len(own(big_detail)) == len(own(small_detail)), "\n".join(q["sql"][:200] for q in own(big_detail))
 
 
 def test_the_counts_cost_one_query_per_segment(client, reps, people, django_assert_max_num_queries):
@@ -438,8 +446,70 @@ def test_the_counts_cost_one_query_per_segment(client, reps, people, django_asse
     segments = [SegmentFactory(owner=rep, conditions=FINNS) for _ in range(10)]
     client.force_login(rep)
     counts(client, *segments[:1])
-    with django_assert_max_num_queries(4) as one:
+    with django_assert_max_num_queries(4 + SESSION_SAVE) as one:
         counts(client, *segments[:1])
-    with django_assert_max_num_queries(4 + 9) as ten:
+    with django_assert_max_num_queries(4 + 9 + SESSION_SAVE) as ten:
         assert set(counts(client, *segments).values()) == {"3 contacts"}
-    assert len(ten.captured_queries) <= len(one.captured_queries) + 9
+    assert len(own(ten)) <= len(own(one)) + 9
+
+
+# --- copies and broken segments -----------------------------------------------------------------------------
+
+def test_a_shared_segment_is_copied_into_ones_own_private_one(client, reps, people):
+    rep, other, _ = reps
+    shared = SegmentFactory(owner=other, name="Finns", conditions=FINNS, shared=True, description="Theirs")
+    private = SegmentFactory(owner=other, conditions=FINNS)
+    client.force_login(rep)
+    assert client.post(segment_url("segment_copy", private.pk)).status_code == 404
+    assert client.get(segment_url("segment_copy", shared.pk)).status_code == 405
+    response = client.post(segment_url("segment_copy", shared.pk))
+    copy = Segment.objects.get(owner=rep)
+    assert response.status_code == 302 and response.url == segment_url("segment_edit", copy.pk)
+    assert (copy.name, copy.description, copy.conditions, copy.record_type, copy.shared) == (
+        "Copy of Finns", "Theirs", FINNS, "accounts.contact", False)
+    assert Segment.objects.get(pk=shared.pk).owner == other  # the original is untouched
+
+
+def test_a_segment_testing_hidden_fields_cannot_be_copied(client, reps):
+    rep, _, manager = reps
+    segment = SegmentFactory(owner=manager, conditions=CTO, shared=True)
+    profile_field_access_set(actor=manager, profile=rep.profile, record_type="accounts.contact",
+                             access={"title": FieldAccess.HIDDEN})
+    client.force_login(rep)
+    page = parse(client.get(segment_url("segment_detail", segment.pk)).content)
+    assert page.find(data_testid="copy-segment") is None
+    response = client.post(segment_url("segment_copy", segment.pk), follow=True)
+    assert "hidden from you" in response.content.decode()
+    assert Segment.objects.count() == 1
+
+
+def test_the_owner_of_a_segment_whose_custom_field_was_removed_can_still_edit_it(client, reps, people):
+    rep, _, _ = reps
+    broken = SegmentFactory(owner=rep, conditions={"all": [*FINNS["all"], {"field": "cf_gone", "op": "is_empty"}]})
+    client.force_login(rep)
+    page = parse(client.get(segment_url("segment_detail", broken.pk)).content)
+    assert "no longer work" in page.find(data_segment_problem=True).text()
+    assert page.find(data_testid="edit-segment") is not None
+    assert client.get(segment_url("segment_edit", broken.pk)).status_code == 200
+    response = client.post(segment_url("segment_edit", broken.pk), {"name": "Fixed", "conditions": json.dumps(FINNS)})
+    assert response.status_code == 302
+    assert "3 contacts" in client.get(segment_url("segment_count", broken.pk)).content.decode()
+
+
+def test_the_leads_and_accounts_lists_filter_by_segment_too(client, reps):
+    rep, _, _ = reps
+    LeadFactory(owner=rep, last_name="Hot", rating="hot")
+    LeadFactory(owner=rep, last_name="Cold", rating="cold")
+    AccountFactory(owner=rep, name="Big", employees=500)
+    AccountFactory(owner=rep, name="Small", employees=5)
+    hot = SegmentFactory(owner=rep, record_type="leads.lead",
+                         conditions={"all": [{"field": "rating", "op": "equals", "value": "hot"}]})
+    big = SegmentFactory(owner=rep, record_type="accounts.account",
+                         conditions={"all": [{"field": "employees", "op": "gte", "value": "100"}]})
+    client.force_login(rep)
+    leads = client.get(records.get("leads.lead").list_url(), {"segment": hot.pk}).context["rows"]
+    assert [lead.last_name for lead, _cells in leads] == ["Hot"]
+    accounts = client.get(records.get("accounts.account").list_url(), {"segment": big.pk}).context["rows"]
+    assert [account.name for account, _cells in accounts] == ["Big"]
+    # A contacts segment does not filter leads
+    assert client.get(records.get("leads.lead").list_url(), {"segment": big.pk}).context["rows"] == []

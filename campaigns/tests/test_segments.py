@@ -243,3 +243,57 @@ def test_who_sees_which_segment(reps):
     assert set(Segment.objects.visible_to(blind).values_list("name", flat=True)) == {"Accounts"}
     assert shared not in Segment.objects.visible_to(blind)
     assert [rt.key for rt in selectors.segment_types(user=blind)] == ["accounts.account"]
+
+
+# --- the same answer in SQL and Python for contacts and leads -------------------------------------------------
+
+PEOPLE_CASES = {
+    "accounts.contact": [
+        {"all": [{"field": "email_opt_out", "op": "equals", "value": "false"}, {"field": "email", "op": "is_not_empty"}]},
+        {"all": [{"field": "birthdate", "op": "lt", "value": "1980-01-01"}]},
+        {"any": [{"field": "preferred_language", "op": "in", "value": "fi, sv"}, {"field": "title", "op": "starts_with", "value": "chief"}]},
+        {"all": [{"field": "created_at", "op": "gte", "value": "2020-01-01"}, {"field": "owner", "op": "is_not_empty"}]},
+        {"all": [{"field": "mailing_country", "op": "not_in", "value": "FI, SE"}]},
+    ],
+    "leads.lead": [
+        {"all": [{"field": "rating", "op": "equals", "value": "hot"}, {"field": "country", "op": "equals", "value": "fi"}]},
+        {"all": [{"field": "status", "op": "not_equals", "value": "qualified"}]},
+        {"all": [{"field": "employees", "op": "gte", "value": "100"}, {"field": "lifecycle_stage", "op": "not_equals", "value": "converted"}]},
+        {"any": [{"field": "score", "op": "gt", "value": "40"}, {"field": "title", "op": "contains", "value": "cto"}]},
+    ],
+}
+
+
+@pytest.fixture
+def people_records(reps):
+    from datetime import date
+
+    from crm.customization.models import PicklistValue
+    from leads.tests.factories import LeadFactory
+
+    rep, other, _ = reps
+    for i, (country, lang, title, opt_out, born) in enumerate([
+            ("FI", "fi", "Chief Technology Officer", False, date(1975, 5, 1)), ("SE", "sv", "Buyer", True, None),
+            ("DE", "", "CTO", False, date(1990, 1, 1)), ("", "en", "", False, date(1979, 12, 31))]):
+        ContactFactory(mailing_country=country, preferred_language=lang, title=title, email_opt_out=opt_out,
+                       birthdate=born, owner=rep if i % 2 else None, email="" if i == 3 else f"c{i}@example.com")
+    statuses = list(PicklistValue.objects.filter(picklist="leads.status").order_by("value"))
+    qualified = next(v for v in statuses if v.value == "qualified")
+    for i, (rating, country, employees, score, title) in enumerate([
+            ("hot", "FI", 250, 55, "CTO"), ("cold", "FI", 20, 10, "Buyer"), ("hot", "SE", None, 45, ""),
+            ("", "", 100, 0, "Deputy CTO")]):
+        LeadFactory(rating=rating, country=country, employees=employees, score=score, title=title, owner=other,
+                    status=qualified if i == 1 else next(v for v in statuses if v != qualified))
+
+
+@pytest.mark.parametrize("record_type, index", [(t, i) for t, cases in PEOPLE_CASES.items() for i in range(len(cases))])
+def test_contact_and_lead_segments_answer_the_same_in_sql_and_python(people_records, record_type, index):
+    from crm.core import records
+
+    segment = SegmentFactory(record_type=record_type, conditions=PEOPLE_CASES[record_type][index], shared=True)
+    admin = AdminFactory()
+    in_sql = set(selectors.segment_members(segment=segment, user=admin).values_list("pk", flat=True))
+    model = records.get(record_type).model
+    in_python = {r.pk for r in model.objects.all() if services.segment_contains(segment=segment, record=r)}
+    assert in_sql == in_python
+    assert selectors.segment_problem(segment=segment, user=admin) == ""
