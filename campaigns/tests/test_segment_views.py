@@ -513,3 +513,13 @@ def test_the_leads_and_accounts_lists_filter_by_segment_too(client, reps):
     assert [account.name for account, _cells in accounts] == ["Big"]
     # A contacts segment does not filter leads
     assert client.get(records.get("leads.lead").list_url(), {"segment": big.pk}).context["rows"] == []
+
+
+def test_the_live_count_shows_no_names_to_a_reader_they_are_hidden_from(client, reps, people):
+    rep, _, manager = reps
+    profile_field_access_set(actor=manager, profile=rep.profile, record_type="accounts.contact",
+                             access={"last_name": FieldAccess.HIDDEN})
+    client.force_login(rep)
+    content = preview(client, FINNS)
+    assert "3 contacts" in content and parse(content).find(data_count_sample=True) is None
+    assert "Aalto" not in content
