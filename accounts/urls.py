@@ -1,3 +1,4 @@
+from django.contrib.auth.decorators import login_required
 from django.urls import path
 from django.views.generic import RedirectView
 
@@ -17,8 +18,8 @@ urlpatterns = [
     path("roles/<int:pk>/primary/", views.role_primary, name="role_primary"),
     path("roles/<int:pk>/remove/", views.role_remove, name="role_remove"),
     # Contacts moved to /contacts/: old links and bookmarks keep working (query strings kept).
-    path("contacts/", RedirectView.as_view(pattern_name="contacts:list", permanent=True, query_string=True),
-         name="contact_list_moved"),
-    path("contacts/<int:pk>/", RedirectView.as_view(pattern_name="contacts:detail", permanent=True,
-                                                    query_string=True), name="contact_detail_moved"),
+    path("contacts/", login_required(RedirectView.as_view(pattern_name="contacts:list", permanent=True,
+                                                          query_string=True)), name="contact_list_moved"),
+    path("contacts/<int:pk>/", login_required(RedirectView.as_view(pattern_name="contacts:detail", permanent=True,
+                                                                   query_string=True)), name="contact_detail_moved"),
 ]
