@@ -240,7 +240,15 @@ def _activity_items(*, user, targets: Targets, kinds: set, who, cursor: Cursor |
     if cursor is not None:
         qs = qs.filter(cursor.after("activities", "occurred_at"))
     activities = list(qs.order_by("-occurred_at", "-id")[:limit])
-    attach(activities, "actor", "assigned_to")
+    from crm.activities import selectors as activity_selectors
+
+    # What the record page's own timeline gives its items (people from the directory, meetings' attendees in
+    # one query), where the activities app provides it.
+    prepare = getattr(activity_selectors, "timeline_prepare", None)
+    if prepare is not None:
+        prepare(activities)
+    else:
+        attach(activities, "actor", "assigned_to")
     items = []
     for activity in activities:
         html = str(timeline_items([activity]))
