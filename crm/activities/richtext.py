@@ -15,7 +15,9 @@ URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _BLOCK_END = re.compile(r"</(p|div|li|h3|h4|blockquote|pre|ul|ol)\s*>|<br\s*/?>|<hr\s*/?>", re.I)
 _TAG = re.compile(r"<[^>]*>")
 _BLANK_LINES = re.compile(r"\n{3,}")
-_HAS_TAG = re.compile(r"<[a-zA-Z/!]")
+# HTML from the editor always holds one of our tags (the editor wraps a bare line in <p>); anything else is
+# plain text from a browser without script, where "a <b" or "<line>" are words to keep, not markup.
+_HAS_TAG = re.compile(r"</?(?:%s)\b[^>]*>" % "|".join(sorted(TAGS, key=len, reverse=True)), re.I)
 
 
 def sanitize(html: str) -> str:
@@ -50,7 +52,8 @@ def to_text(html: str) -> str:
     """The readable text of sanitized HTML: blocks and line breaks become new lines."""
     if not html:
         return ""
-    text = _BLOCK_END.sub("\n", html)
+    text = re.sub(r"</p\s*>", "\n\n", html, flags=re.I)  # paragraphs keep a blank line between them
+    text = _BLOCK_END.sub("\n", text)
     text = re.sub(r"<li[^>]*>", "• ", text, flags=re.I)
     text = unescape(_TAG.sub("", text))
     lines = [line.strip() for line in text.replace("\r", "").split("\n")]

@@ -32,7 +32,11 @@
       source.hidden = true;
       area.hidden = false;
       toolbar.hidden = false;
-      var sync = function () { source.value = area.innerHTML; };
+      // Always HTML with a tag of ours, so the server never takes formatted text for plain text.
+      var sync = function () {
+        var html = area.innerHTML.trim();
+        source.value = html && !/<(p|div|br|ul|ol|li|h3|h4|blockquote|pre)\b/i.test(html) ? "<p>" + html + "</p>" : html;
+      };
       area.addEventListener("input", sync);
       area.addEventListener("blur", sync);
       toolbar.addEventListener("click", function (event) {

@@ -45,6 +45,18 @@ def test_task_from_a_record_page_my_day_and_dragging_a_meeting(page, live_server
     task = Activity.objects.get(kind=Activity.Kind.TASK)
     assert task.assigned_to == rep and task.priority == "high"
 
+    # A note in the formatting editor: bold from the toolbar, kept; what a paste could run, not.
+    page.locator("[data-testid=new-note]").click()
+    area = page.locator("#activity-form [data-rich-area]")
+    area.click()
+    page.keyboard.type("Budget ")
+    page.locator("#activity-form [data-cmd=bold]").click()
+    page.keyboard.type("approved")
+    page.locator("#activity-form button[type=submit]").click()
+    page.locator("#timeline li[data-kind=note] .rich-text b", has_text="approved").wait_for()
+    note = Activity.objects.get(kind=Activity.Kind.NOTE)
+    assert note.body_html == "<p>Budget <b>approved</b></p>" and note.subject == "Budget approved"
+
     # My day on the home page: the task due today, the meeting today; Done refreshes the widget.
     page.goto(f"{live_server.url}/")
     my_day = page.locator("#my-day")

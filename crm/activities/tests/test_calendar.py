@@ -90,13 +90,13 @@ def test_home_query_budget_does_not_grow_with_my_day(client, reps, django_assert
     _task(owner=rep, due=_at(0, 12))
     _meeting(owner=rep, start=_at(0, 14))
     client.get(reverse("home"))  # warm the per-process caches
-    with django_assert_max_num_queries(30) as few:
+    with django_assert_max_num_queries(12) as few:  # 6 today: the session's user, My day's two, widgets
         client.get(reverse("home"))
     for i in range(20):
         _task(owner=rep, due=_at(i % 5 - 2, 9 + i % 8))
         _meeting(owner=rep, start=_at(0, 8 + i % 10))
 
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    with django_assert_max_num_queries(len(few.captured_queries) + 1):  # one of slack: a cache refresh, never one per item
         response = client.get(reverse("home"))
     assert response.status_code == 200
 
@@ -164,14 +164,14 @@ def test_calendar_query_budget_is_the_same_for_many_items(client, reps, django_a
     client.force_login(manager)
     _meeting(owner=rep, start=_at(0, 10))
     client.get(reverse("activities:calendar"), {"who": "team"})
-    with django_assert_max_num_queries(40) as few:
+    with django_assert_max_num_queries(8) as few:  # 4 today: items, attendees, their records, which may move
         client.get(reverse("activities:calendar"), {"who": "team"})
     for i in range(30):
         _meeting(owner=(rep, other, manager)[i % 3], start=_at(i % 5 - 2, 8 + i % 9))
         _task(owner=(rep, other, manager)[i % 3], due=_at(i % 5 - 2, 9 + i % 7))
 
     for view in ("week", "month"):
-        with django_assert_max_num_queries(len(few.captured_queries)):
+        with django_assert_max_num_queries(len(few.captured_queries) + 1):  # one of slack: a cache refresh, never one per item
             assert client.get(reverse("activities:calendar"), {"who": "team", "view": view}).status_code == 200
 
 
@@ -317,11 +317,11 @@ def test_feed_query_budget_does_not_grow(client, reps, django_assert_max_num_que
     url = _feed_url(client)
     _meeting(owner=rep, start=_at(1, 10))
     client.get(url)
-    with django_assert_max_num_queries(20) as few:
+    with django_assert_max_num_queries(8) as few:  # 4 today: the feed row, items, attendees, records
         client.get(url)
     for i in range(25):
         _meeting(owner=rep, start=_at(i % 9, 8 + i % 9))
         _task(owner=rep, due=_at(i % 9, 8 + i % 9))
 
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    with django_assert_max_num_queries(len(few.captured_queries) + 1):  # one of slack: a cache refresh, never one per item
         assert client.get(url).status_code == 200

@@ -128,7 +128,7 @@ def test_a_note_is_sanitized_and_never_runs_script(client, reps):
 
     note = Activity.objects.get()
     assert note.body_html == '<p>Budget <strong>approved</strong></p><a rel="noopener noreferrer nofollow">x</a>'
-    assert note.subject == "Budget approved" and note.body == "Budget approved\nx"
+    assert note.subject == "Budget approved" and note.body == "Budget approved\n\nx"
     page = client.get(lead.get_absolute_url()).content.decode()
     assert "alert(" not in page and "<strong>approved</strong>" in page
 
