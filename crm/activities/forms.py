@@ -146,6 +146,9 @@ class TaskForm(_ReminderMixin, ActivityForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         order = ["subject", "due_at", "remind_minutes", "priority", "assigned_to", "status", "body"]
+        self.fields["priority"].required = False  # the short form: normal unless chosen
+        self.fields["priority"].widget = FastSelect(attrs={"class": "form-select"}, choices=Activity.Priority.choices)
+        self.initial.setdefault("priority", Activity.Priority.NORMAL)
         if not self.editing:
             del self.fields["status"]
             order.remove("status")
@@ -166,6 +169,9 @@ class TaskForm(_ReminderMixin, ActivityForm):
 
     def clean(self):
         cleaned = super().clean()
+        cleaned["priority"] = cleaned.get("priority") or (self.instance.priority if self.editing else Activity.Priority.NORMAL)
+        if "status" in self.fields:
+            cleaned["status"] = cleaned.get("status") or self.instance.status
         self._check_reminder(cleaned, "due_at", _("a due date and time"))
         return cleaned
 
@@ -223,7 +229,7 @@ class MeetingForm(_ReminderMixin, ActivityForm):
 
     class Meta:
         model = Activity
-        fields = ["subject", "due_at", "ends_at", "location", "body"]
+        fields = ["subject", "due_at", "ends_at", "location", "status", "body"]
         widgets = {"due_at": _datetime_widget(), "ends_at": _datetime_widget(), "body": forms.Textarea(attrs={"rows": 3})}
         labels = {"due_at": gettext_lazy("Starts"), "ends_at": gettext_lazy("Ends"), "body": gettext_lazy("Agenda")}
 
@@ -232,6 +238,11 @@ class MeetingForm(_ReminderMixin, ActivityForm):
 
         super().__init__(*args, **kwargs)
         self.fields["due_at"].required = True
+        if self.editing:  # a meeting is cancelled here (calendars subscribed to the feed then drop it)
+            self.fields["status"].widget = FastSelect(attrs={"class": "form-select"}, choices=Activity.Status.choices)
+            self.fields["status"].required = False  # unchanged unless chosen
+        else:
+            del self.fields["status"]
         self.fields["attendee_users"].choices = User.objects.choices()
         self.fields["attendee_users"].widget = forms.SelectMultiple(attrs={"class": "form-select", "data-tom-select": ""},
                                                                     choices=self.fields["attendee_users"].choices)
@@ -250,7 +261,7 @@ class MeetingForm(_ReminderMixin, ActivityForm):
         if self._contacts_type is not None:
             self._set_contacts_widget()
         self.order_fields(["subject", "due_at", "ends_at", "location", "attendee_users", "attendee_contacts",
-                           "remind_minutes", "body"])
+                           "remind_minutes", "status", "body"])
 
     def _contact_type(self):
         from crm.core import records
@@ -301,6 +312,8 @@ class MeetingForm(_ReminderMixin, ActivityForm):
                 self.add_error("ends_at", _("A meeting must end after it starts."))
             elif end - start > MAX_MEETING:
                 self.add_error("ends_at", _("A meeting lasts at most 14 days."))
+        if "status" in self.fields:
+            cleaned["status"] = cleaned.get("status") or self.instance.status
         self._check_reminder(cleaned, "due_at", _("a start time"))
         return cleaned
 

@@ -325,3 +325,20 @@ def test_feed_query_budget_does_not_grow(client, reps, django_assert_max_num_que
 
     with django_assert_max_num_queries(len(few.captured_queries) + 1):  # one of slack: a cache refresh, never one per item
         assert client.get(url).status_code == 200
+
+
+def test_a_persian_reader_gets_jalali_months_and_weeks_from_saturday(client, reps):
+    rep, _, _ = reps
+    rep.language, rep.use_jalali = "fa", True
+    rep.save()
+    _meeting(owner=rep, start=_at(0, 10), subject="Jalali")
+    client.force_login(rep)
+
+    html = client.get(reverse("activities:calendar"), {"view": "month"}).content.decode()
+    week = client.get(reverse("activities:calendar")).content.decode()
+
+    assert "Jalali" in html
+    head = week[week.index("<thead>"):week.index("</thead>")]
+    assert head.index("شنبه") < head.index("یکشنبه")  # Saturday first
+    assert any(month in html for month in ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان",
+                                           "آذر", "دی", "بهمن", "اسفند"))

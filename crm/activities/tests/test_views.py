@@ -232,3 +232,38 @@ def test_the_invitation_is_an_ics_file(client, reps):
     assert [str(a) for a in ([event["attendee"]] if not isinstance(event["attendee"], list) else event["attendee"])] == [
         f"mailto:{other.email}"]
     assert event.walk("VALARM")[0].decoded("trigger") == timedelta(minutes=-10)
+
+
+def test_cancelling_a_meeting_drops_its_reminders_and_marks_it_in_calendars(client, reps):
+    rep, _, _ = reps
+    lead = LeadFactory(owner=rep)
+    start = timezone.now().replace(second=0, microsecond=0) + timedelta(days=1)
+    client.force_login(rep)
+    client.post(_create_url(lead, "meeting"), {"subject": "Review", "due_at": _local(start), "remind_minutes": "30"})
+    meeting = Activity.objects.get()
+
+    client.post(reverse("activities:edit", args=[meeting.pk]), {
+        "subject": "Review", "due_at": _local(start), "ends_at": _local(start + timedelta(minutes=30)),
+        "status": "cancelled"})
+
+    meeting.refresh_from_db()
+    assert meeting.status == "cancelled" and meeting.sequence == 1
+    assert not Reminder.objects.filter(sent_at__isnull=True).exists()
+    assert "Review" not in client.get(reverse("activities:calendar")).content.decode()
+
+
+@pytest.mark.parametrize("factory", ["accounts.tests.factories.AccountFactory", "accounts.tests.factories.ContactFactory",
+                                     "opportunities.tests.factories.OpportunityFactory"])
+def test_any_registered_record_type_takes_activities(client, reps, factory):
+    from django.utils.module_loading import import_string
+
+    rep, other, _ = reps
+    record = import_string(factory)(owner=rep)
+    client.force_login(rep)
+
+    response = client.post(_create_url(record, "task"), {"subject": "Follow up", "assigned_to": rep.pk}, **HTMX)
+
+    assert response.status_code == 200 and Activity.objects.get().target == record
+    assert "Follow up" in client.get(record.get_absolute_url()).content.decode()
+    client.force_login(other)
+    assert client.get(_create_url(record, "note"), **HTMX).status_code == 404
