@@ -148,6 +148,7 @@ class Reminder(models.Model):
         SENT = "sent", _("Sent")
         SKIPPED = "skipped", _("Not needed any more")
         NOTIFIED_ONLY = "notified_only", _("Notified; the e-mail could not be sent")
+        FAILED = "failed", _("Could not be sent")
 
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="reminders")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -155,6 +156,9 @@ class Reminder(models.Model):
     # remind_at, or later after a failed e-mail (backoff): what the beat task looks for.
     next_attempt_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When the in-app notification was written (in the same transaction as what follows it): a retry after a
+    # refused e-mail does not ring the bell again.
+    notified_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)

@@ -206,8 +206,9 @@ def reminders_schedule(*, activity: Activity) -> None:
             Reminder.objects.create(activity=activity, user_id=user_id, remind_at=remind_at, next_attempt_at=remind_at)
         elif row.remind_at != remind_at:
             row.remind_at = row.next_attempt_at = remind_at
-            row.sent_at, row.outcome, row.attempts, row.error = None, "", 0, ""
-            row.save(update_fields=["remind_at", "next_attempt_at", "sent_at", "outcome", "attempts", "error"])
+            row.sent_at, row.notified_at, row.outcome, row.attempts, row.error = None, None, "", 0, ""
+            row.save(update_fields=["remind_at", "next_attempt_at", "sent_at", "notified_at", "outcome", "attempts",
+                                    "error"])
 
 
 def reminders_send_due(*, now=None, limit: int = REMINDER_BATCH) -> int:
@@ -217,15 +218,39 @@ def reminders_send_due(*, now=None, limit: int = REMINDER_BATCH) -> int:
     Returns how many were handled."""
     handled = 0
     while handled < limit:
-        with transaction.atomic():
-            reminder = (Reminder.objects.select_for_update(skip_locked=True, of=("self",))
-                        .filter(sent_at__isnull=True, next_attempt_at__lte=now or timezone.now())
-                        .select_related("activity", "user").order_by("next_attempt_at", "id").first())
+        reminder = None
+        try:
+            with transaction.atomic():
+                reminder = (Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+                            .filter(sent_at__isnull=True, next_attempt_at__lte=now or timezone.now())
+                            .select_related("activity", "user").order_by("next_attempt_at", "id").first())
+                if reminder is None:
+                    break
+                _reminder_send(reminder)
+        except Exception as exc:  # noqa: BLE001 - one broken reminder must not hold up the others behind it
             if reminder is None:
-                break
-            _reminder_send(reminder)
+                raise
+            logger.exception("reminder %s could not be sent", reminder.pk)
+            _reminder_failed(reminder.pk, exc)
         handled += 1
     return handled
+
+
+def _reminder_failed(pk: int, exc: Exception) -> None:
+    """An unexpected error rolled the reminder's transaction back: try it later (backoff), and give up
+    after REMINDER_RETRIES with the error kept on the row."""
+    with transaction.atomic():
+        reminder = Reminder.objects.select_for_update().filter(pk=pk, sent_at__isnull=True).first()
+        if reminder is None:
+            return
+        reminder.attempts += 1
+        reminder.error = f"{type(exc).__name__}: {exc}"[:2000]
+        now = timezone.now()
+        if reminder.attempts >= REMINDER_RETRIES:
+            reminder.sent_at, reminder.outcome = now, Reminder.Outcome.FAILED
+        else:
+            reminder.next_attempt_at = now + timedelta(minutes=2 ** reminder.attempts)
+        reminder.save(update_fields=["attempts", "error", "sent_at", "outcome", "next_attempt_at"])
 
 
 def _reminder_send(reminder: Reminder) -> None:
@@ -241,8 +266,9 @@ def _reminder_send(reminder: Reminder) -> None:
         return
     target = _target_or_none(activity)
     subject, text, url = _reminder_text(activity, user, target)
-    if reminder.attempts == 0:  # a retry after a failed e-mail has its notification already
+    if reminder.notified_at is None:  # a retry after a refused e-mail has its notification already
         notification_send(recipient=user, message=text, url=url, verb="activity.reminder", target=target)
+        reminder.notified_at = now
     try:
         _reminder_email(reminder, user, subject, text, url)
     except Exception as exc:  # noqa: BLE001 - a mail server that refuses: retried with backoff, then given up
@@ -253,14 +279,14 @@ def _reminder_send(reminder: Reminder) -> None:
             _reminder_mark(reminder, Reminder.Outcome.NOTIFIED_ONLY, now)
         else:
             reminder.next_attempt_at = now + timedelta(minutes=2 ** reminder.attempts)
-            reminder.save(update_fields=["attempts", "error", "next_attempt_at"])
+            reminder.save(update_fields=["attempts", "error", "next_attempt_at", "notified_at"])
         return
     _reminder_mark(reminder, Reminder.Outcome.SENT, now)
 
 
 def _reminder_mark(reminder: Reminder, outcome: str, now) -> None:
     reminder.sent_at, reminder.outcome = now, outcome
-    reminder.save(update_fields=["sent_at", "outcome", "attempts", "error"])
+    reminder.save(update_fields=["sent_at", "outcome", "attempts", "error", "notified_at"])
 
 
 def _target_or_none(activity: Activity):

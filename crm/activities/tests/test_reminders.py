@@ -141,3 +141,32 @@ def test_concurrent_workers_never_send_the_same_reminder_twice():
     assert not errors
     assert Notification.objects.count() == 30 and len(mail.outbox) == 30
     assert not Reminder.objects.filter(sent_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_a_broken_reminder_does_not_hold_up_the_others(monkeypatch):
+    rep = UserFactory()
+    first = _task(actor=rep, due=timezone.now() - timedelta(minutes=5), remind=0)
+    _task(actor=rep, due=timezone.now(), remind=0)
+    real = services._reminder_text
+
+    def broken(activity, user, target):
+        if activity.pk == first.pk:
+            raise RuntimeError("boom")
+        return real(activity, user, target)
+
+    monkeypatch.setattr(services, "_reminder_text", broken)
+    assert services.reminders_send_due() == 2
+
+    row = Reminder.objects.get(activity=first)
+    assert row.sent_at is None and row.attempts == 1 and "boom" in row.error and row.next_attempt_at > timezone.now()
+    assert Notification.objects.count() == 1 and len(mail.outbox) == 1  # the other one went out
+    for attempt in range(2, services.REMINDER_RETRIES + 1):
+        services.reminders_send_due(now=timezone.now() + timedelta(days=attempt))
+    row.refresh_from_db()
+    assert row.outcome == Reminder.Outcome.FAILED and row.sent_at is not None
+
+    monkeypatch.setattr(services, "_reminder_text", real)
+    services.activity_update(activity=first, actor=rep, due_at=timezone.now() + timedelta(minutes=1))  # re-armed
+    assert services.reminders_send_due(now=timezone.now() + timedelta(minutes=2)) == 1
+    assert Notification.objects.count() == 2
