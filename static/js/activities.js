@@ -83,6 +83,8 @@
   function calendars(root) {
     root.querySelectorAll("[data-calendar] [data-draggable]:not([draggable])").forEach(function (item) {
       item.setAttribute("draggable", "true");
+      item.setAttribute("tabindex", "0");
+      item.setAttribute("aria-keyshortcuts", "Alt+ArrowUp Alt+ArrowDown Alt+ArrowLeft Alt+ArrowRight");
     });
   }
 
@@ -112,18 +114,14 @@
     }
   });
 
-  document.addEventListener("drop", function (event) {
-    var cell = dragged && event.target.closest && event.target.closest("[data-calendar] [data-drop]");
-    if (!cell) { return; }
-    event.preventDefault();
-    var item = dragged;
+  function moveTo(item, cell) {
     var origin = item.parentElement;
     var next = item.nextSibling;
-    cell.classList.remove("calendar-drop-over");
     cell.appendChild(item);  // at once; put back if the server says no
     var body = new FormData();
     body.append("start", cell.dataset.drop);
     item.setAttribute("aria-busy", "true");
+    var status = document.querySelector("[data-calendar-status]");
     fetch(item.dataset.moveUrl, {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "fetch" }
@@ -140,12 +138,55 @@
         origin.insertBefore(item, next);
         announce(data.message || "", true);
       }
+      item.focus();
     }).catch(function () {
       item.removeAttribute("aria-busy");
       origin.insertBefore(item, next);
-      var status = document.querySelector("[data-calendar-status]");
       announce((status && status.dataset.failed) || "", true);
+      item.focus();
     });
+  }
+
+  document.addEventListener("drop", function (event) {
+    var cell = dragged && event.target.closest && event.target.closest("[data-calendar] [data-drop]");
+    if (!cell) { return; }
+    event.preventDefault();
+    cell.classList.remove("calendar-drop-over");
+    moveTo(dragged, cell);
+  });
+
+  // Without a mouse: Alt + arrow keys move a focused meeting by a slot (up, down) or a day (left, right:
+  // towards the previous or the next day, whichever way the page reads).
+  function neighbour(cell, key) {
+    var row = cell.parentElement;
+    var cells = Array.prototype.filter.call(row.children, function (c) { return c.hasAttribute("data-drop"); });
+    var index = cells.indexOf(cell);
+    var rtl = document.documentElement.dir === "rtl";
+    if (key === "ArrowLeft" || key === "ArrowRight") {
+      var step = (key === "ArrowRight") !== rtl ? 1 : -1;
+      var target = cells[index + step];
+      if (!target) {
+        var rows = Array.prototype.slice.call(row.parentElement.children);
+        var other = rows[rows.indexOf(row) + step];
+        var otherCells = other ? Array.prototype.filter.call(other.children, function (c) { return c.hasAttribute("data-drop"); }) : [];
+        target = step > 0 ? otherCells[0] : otherCells[otherCells.length - 1];
+      }
+      return target || null;
+    }
+    var sibling = key === "ArrowUp" ? row.previousElementSibling : row.nextElementSibling;
+    if (!sibling) { return null; }
+    var siblingCells = Array.prototype.filter.call(sibling.children, function (c) { return c.hasAttribute("data-drop"); });
+    return siblingCells[index] || null;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey || ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"].indexOf(event.key) < 0) { return; }
+    var item = event.target.closest && event.target.closest("[data-calendar] [data-draggable]");
+    if (!item || item.getAttribute("aria-busy")) { return; }
+    var cell = item.closest("[data-drop]");
+    var target = cell && neighbour(cell, event.key);
+    event.preventDefault();
+    if (target) { moveTo(item, target); }
   });
 
   // The person chooser submits on change.

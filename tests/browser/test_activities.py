@@ -84,6 +84,15 @@ def test_task_from_a_record_page_my_day_and_dragging_a_meeting(page, live_server
     assert (local.date(), local.hour, local.minute) == (today, 14, 30)
     assert meeting.ends_at - meeting.due_at == timedelta(hours=1)
 
+    # Without a mouse: Alt+ArrowDown moves it half an hour later.
+    item.focus()
+    page.keyboard.press("Alt+ArrowDown")
+    page.locator(f"td[data-drop='{today.isoformat()}T15:00'] [data-activity='{meeting.pk}']").wait_for()
+    expect(item).to_contain_text("15:00")
+    expect(page.locator("[data-calendar-alert]")).to_contain_text("Demo meeting")
+
     # Still there after a reload: the server moved it.
     page.reload()
-    page.locator(f"td[data-drop='{today.isoformat()}T14:30'] [data-activity='{meeting.pk}']").wait_for()
+    page.locator(f"td[data-drop='{today.isoformat()}T15:00'] [data-activity='{meeting.pk}']").wait_for()
+    meeting.refresh_from_db()
+    assert timezone.localtime(meeting.due_at, zone).strftime("%H:%M") == "15:00"
