@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -177,6 +177,21 @@ def attendees_set(*, activity: Activity, people) -> bool:
     if new:
         Attendee.objects.bulk_create(new)
     return bool(stale or new)
+
+
+@transaction.atomic
+def attendee_respond(*, activity: Activity, user, response: str) -> Attendee:
+    """An invited colleague accepts, declines or is unsure; the organiser's calendar files show it."""
+    if response not in Attendee.Response.values:
+        raise ValueError("unknown response")
+    attendee = Attendee.objects.select_for_update().get(activity=activity, user=user)
+    if attendee.response != response:
+        attendee.response = response
+        attendee.save(update_fields=["response"])
+        Activity.objects.filter(pk=activity.pk).update(sequence=models.F("sequence") + 1, updated_at=timezone.now())
+        emit("activity.updated", activity.target, actor=user, changes={"response": [user.pk, response]},
+             data={"activity_id": activity.pk, "kind": activity.kind})
+    return attendee
 
 
 # --- reminders --------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/complete/", views.complete, name="complete"),
     path("<int:pk>/move/", views.move, name="move"),
     path("<int:pk>/invitation.ics", views.invitation, name="invitation"),
+    path("<int:pk>/respond/", views.respond, name="respond"),
     path("my-day/", views.my_day, name="my_day"),
     path("calendar/", views.calendar, name="calendar"),
     path("calendar/feed/", views.feed_settings, name="feed_settings"),

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.activities import calendar_grid, ics, selectors, services
 from crm.activities.forms import EmailForm, form_for
-from crm.activities.models import Activity, CalendarFeed
+from crm.activities.models import Activity, Attendee, CalendarFeed
 from crm.activities.rendering import my_day_rows, timeline_items
 from crm.core.urls_safe import safe_next
 
@@ -134,9 +134,12 @@ def detail(request, pk: int):
     activity = selectors.activity_for(request.user, pk)
     selectors.timeline_prepare([activity])
     record = selectors.target_of(activity, request.user)
+    attendees = getattr(activity, "attendee_list", [])
     return render(request, "activities/detail.html", {
         "activity": activity, "record": record, "can_edit": selectors.may_edit(request.user, activity),
-        "attendees": getattr(activity, "attendee_list", []), "item": timeline_items([activity]),
+        "attendees": attendees, "item": timeline_items([activity]),
+        "my_invitation": next((a for a in attendees if a.user_id == request.user.pk), None),
+        "responses": [(value, label) for value, label in Attendee.Response.choices if value != Attendee.Response.NEEDS_ACTION],
     })
 
 
@@ -189,6 +192,21 @@ def complete(request, pk: int):
         return HttpResponse(timeline_items([task], csrf_token=get_token(request), user=request.user, can_edit=True))
     messages.success(request, _("Task “%(subject)s” done.") % {"subject": task.subject})
     return redirect(safe_next(request, "home"))
+
+
+@login_required
+@require_POST
+def respond(request, pk: int):
+    """An invited colleague's answer: accepted, tentative or declined."""
+    activity = selectors.activity_for(request.user, pk)
+    response = request.POST.get("response", "")
+    if activity.kind != Activity.Kind.MEETING or response not in Attendee.Response.values or \
+            not Attendee.objects.filter(activity=activity, user=request.user).exists():
+        raise Http404
+    services.attendee_respond(activity=activity, user=request.user, response=response)
+    messages.success(request, _("Your answer is saved: %(response)s.") % {
+        "response": Attendee.Response(response).label})
+    return redirect("activities:detail", pk=activity.pk)
 
 
 @login_required

@@ -267,3 +267,27 @@ def test_any_registered_record_type_takes_activities(client, reps, factory):
     assert "Follow up" in client.get(record.get_absolute_url()).content.decode()
     client.force_login(other)
     assert client.get(_create_url(record, "note"), **HTMX).status_code == 404
+
+
+def test_an_invited_colleague_answers_and_the_invitation_says_so(client, reps):
+    from icalendar import Calendar
+
+    rep, other, manager = reps
+    lead = LeadFactory(owner=rep)
+    start = timezone.now() + timedelta(days=1)
+    meeting = ActivityFactory(target=lead, actor=rep, assigned_to=rep, kind=Activity.Kind.MEETING, status="open",
+                              due_at=start, ends_at=start + timedelta(hours=1))
+    Attendee.objects.create(activity=meeting, user=other, name="Other", email=other.email)
+    client.force_login(other)
+    assert "Will you attend?" in client.get(reverse("activities:detail", args=[meeting.pk])).content.decode()
+
+    response = client.post(reverse("activities:respond", args=[meeting.pk]), {"response": "accepted"})
+
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert Attendee.objects.get(activity=meeting).response == "accepted" and meeting.sequence == 1
+    event = Calendar.from_ical(client.get(reverse("activities:invitation", args=[meeting.pk])).content).walk("VEVENT")[0]
+    assert event["attendee"].params["PARTSTAT"] == "ACCEPTED"
+    assert client.post(reverse("activities:respond", args=[meeting.pk]), {"response": "bogus"}).status_code == 404
+    client.force_login(manager)  # sees the meeting through the hierarchy, but is not invited
+    assert client.post(reverse("activities:respond", args=[meeting.pk]), {"response": "declined"}).status_code == 404
