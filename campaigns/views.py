@@ -1,4 +1,4 @@
-"""Pages of the campaigns app: segments (list, page, create and edit with the live count, delete) and what
+"""Pages of the campaigns app: segments (list, page, create and edit with the live count, copy, delete) and what
 their pages ask for after loading (counts, the segment type-ahead of the record lists)."""
 from __future__ import annotations
 
