@@ -78,3 +78,30 @@ def test_rep_sorts_contacts_creates_one_with_the_type_ahead_and_filters_the_acco
     page.locator("#timeline360-kind-note").check()
     expect(items).to_have_count(1)
     expect(items.first).to_contain_text("Account plan written")
+
+
+def test_rep_moves_a_contact_to_another_account_in_place_with_the_type_ahead(page, live_server, reps):
+    rep, other, _ = reps
+    old = services.account_create(actor=rep, name="Aalto Robotics", owner=rep)
+    new = services.account_create(actor=rep, name="Tampere Energy", owner=rep)
+    services.account_create(actor=other, name="Tampere Secret Oy", owner=other)
+    contact = services.contact_create(actor=rep, owner=rep, account=old, first_name="Sanna", last_name="Koskinen")
+    login(page, live_server, rep.email, PASSWORD)
+    page.goto(live_server.url + reverse("contacts:detail", args=[contact.pk]))
+
+    field = page.locator("#inline-account")
+    field.get_by_role("button", name="Edit").click()
+    picker = field.locator("select[name=account] + .ts-wrapper")
+    picker.locator("input").fill("tampere")
+    option = picker.locator(".ts-dropdown .option", has_text="Tampere Energy")
+    expect(option).to_be_visible()
+    expect(picker.locator(".ts-dropdown .option", has_text="Secret")).to_have_count(0)
+    option.click()
+    # (the field takes the row, so the type-ahead closing as the button is pressed does not move the button
+    # from under the pointer: that click would be lost)
+    field.get_by_role("button", name="Save").click()
+
+    expect(field).to_contain_text("Tampere Energy")
+    expect(field.get_by_role("status")).to_have_text("Saved")
+    contact.refresh_from_db()
+    assert contact.account == new
