@@ -523,3 +523,17 @@ def test_the_live_count_shows_no_names_to_a_reader_they_are_hidden_from(client, 
     content = preview(client, FINNS)
     assert "3 contacts" in content and parse(content).find(data_count_sample=True) is None
     assert "Aalto" not in content
+
+
+def test_a_segments_members_export_as_the_list_exports_them(client, reps, people):
+    import csv
+    import io
+
+    rep, other, _ = reps
+    segment = SegmentFactory(owner=other, conditions=FINNS, shared=True)
+    client.force_login(rep)
+    response = contacts_list(client, segment=segment.pk, export="csv")
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert sorted(row["Last name"] for row in rows) == ["Aalto", "Berg", "Carlsson"]
