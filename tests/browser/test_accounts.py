@@ -105,3 +105,23 @@ def test_rep_moves_a_contact_to_another_account_in_place_with_the_type_ahead(pag
     expect(field.get_by_role("status")).to_have_text("Saved")
     contact.refresh_from_db()
     assert contact.account == new
+
+
+def test_the_360_timeline_loads_more_as_the_rep_scrolls(page, live_server, reps):
+    from crm.activities.merged import PAGE_SIZE
+
+    rep = reps[0]
+    account = services.account_create(actor=rep, name="Scroll Oy", owner=rep)
+    contact = services.contact_create(actor=rep, owner=rep, account=account, last_name="Scroller")
+    for i in range(PAGE_SIZE + 5):
+        log(account if i % 2 else contact, Activity.Kind.NOTE, f"Note number {i}", rep, i)
+    login(page, live_server, rep.email, PASSWORD)
+    page.goto(live_server.url + reverse("accounts:detail", args=[account.pk]))
+
+    page.locator("[data-testid=tab-timeline360]").click()
+    items = page.locator("[data-timeline360] > li.timeline-item")
+    expect(items).to_have_count(PAGE_SIZE)
+    page.locator("[data-timeline-more]").scroll_into_view_if_needed()
+    expect(items).to_have_count(PAGE_SIZE + 5)
+    expect(items.last).to_contain_text(f"Note number {PAGE_SIZE + 4}")
+    expect(page.locator("[data-timeline-more]")).to_have_count(0)
