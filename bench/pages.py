@@ -40,6 +40,7 @@ PAGES = [
     Page("rep-contacts", "contact list", "rep", "/contacts/"),
     Page("rep-opportunities", "opportunity list", "rep", "/opportunities/"),
     Page("rep-account", "account page", "rep", "{account}"),
+    Page("rep-account-360", "account 360° timeline (its first page, loaded with the tab)", "rep", "{account}timeline/"),
     Page("rep-home", "home", "rep", "/"),
     Page("manager-home", "home", "manager", "/"),
 ]
