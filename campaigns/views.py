@@ -41,6 +41,11 @@ class Header:
     sort: str  # the sort parameter a click sets
     direction: str = ""  # aria-sort
 
+    @property
+    def secondary(self) -> bool:
+        """Left out on phone-width screens."""
+        return self.name in ("owner", "shared", "updated_at")
+
 
 def _headers(sort: str) -> list[Header]:
     labels = {"name": _("Name"), "record_type": _("Segment of"), "members": _("Members you can see"),
