@@ -122,6 +122,16 @@ class ActivityForm(forms.ModelForm):
     def attendees(self):
         return None
 
+    def clean(self):
+        cleaned = super().clean()
+        # Times far outside any calendar (year 9999 overflows a meeting's end) are refused before the kinds'
+        # own checks compute with them.
+        for name in ("due_at", "ends_at", "occurred_at"):
+            value = cleaned.get(name)
+            if value is not None and not 1900 <= value.year <= 2200:
+                self.add_error(name, _("Enter a date between 1900 and 2200."))
+        return cleaned
+
 
 class _ReminderMixin(forms.Form):
     remind_minutes = forms.TypedChoiceField(label=gettext_lazy("Reminder"), choices=REMINDER_CHOICES, required=False,

@@ -326,7 +326,7 @@ def move(request, pk: int):
         start = _start_from(request.POST.get("start", ""), activity)
     except (ValueError, OverflowError):
         start = None
-    if start is None:
+    if start is None or not 1900 <= start.year <= 2200:
         return JsonResponse({"ok": False, "message": _("That is not a time in the calendar.")}, status=400)
     activity = services.meeting_move(activity=activity, start=start, actor=request.user)
     when = format_datetime(activity.due_at)

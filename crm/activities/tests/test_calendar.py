@@ -214,7 +214,7 @@ def test_the_server_checks_the_right_to_move_again(client, reps):
     assert client.post(reverse("activities:move", args=[theirs.pk]), {"start": "2030-01-01T10:00"}).status_code == 403
     assert client.post(reverse("activities:move", args=[task.pk]), {"start": "2030-01-01T10:00"}).status_code == 400
     mine = _meeting(owner=rep, start=_at(1, 10))
-    for bad in ("", "yesterday", "2030-13-45T99:99", "2030-01-01T10:00:00+99:00"):
+    for bad in ("", "yesterday", "2030-13-45T99:99", "2030-01-01T10:00:00+99:00", "9999-12-31T23:30", "0001-01-01"):
         assert client.post(reverse("activities:move", args=[mine.pk]), {"start": bad}).status_code == 400, bad
     theirs.refresh_from_db()
     assert theirs.due_at.year != 2030

@@ -291,3 +291,16 @@ def test_an_invited_colleague_answers_and_the_invitation_says_so(client, reps):
     assert client.post(reverse("activities:respond", args=[meeting.pk]), {"response": "bogus"}).status_code == 404
     client.force_login(manager)  # sees the meeting through the hierarchy, but is not invited
     assert client.post(reverse("activities:respond", args=[meeting.pk]), {"response": "declined"}).status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["task", "meeting"])
+def test_times_outside_any_calendar_are_refused(client, reps, kind):
+    rep, _, _ = reps
+    lead = LeadFactory(owner=rep)
+    client.force_login(rep)
+
+    response = client.post(_create_url(lead, kind), {"subject": "Far", "due_at": "9999-12-31T23:45",
+                                                     "assigned_to": rep.pk, "remind_minutes": "1440"}, **HTMX)
+
+    assert response.status_code == 200 and "between 1900 and 2200" in response.content.decode()
+    assert not Activity.objects.exists()
