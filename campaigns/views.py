@@ -88,7 +88,10 @@ def segment_list(request):
 
 
 def _count_text(rt, result: selectors.SegmentCount) -> str:
-    text = rt.list.count_text % {"count": result.count, "n": format_number(result.count)}
+    if rt.list.count_text is None:  # a type whose list does not name its rows
+        text = format_number(result.count)
+    else:
+        text = rt.list.count_text % {"count": result.count, "n": format_number(result.count)}
     return _("More than %(count)s") % {"count": text} if result.capped else text
 
 
