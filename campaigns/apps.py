@@ -22,7 +22,9 @@ class Config(AppConfig):
         from crm.lists.spec import BulkAction, register_bulk_action
         from django.apps import apps as django_apps
 
-        for record_type in ("leads.lead", "accounts.contact"):
+        from .models import CAMPAIGN_MEMBER_TYPES
+
+        for record_type in CAMPAIGN_MEMBER_TYPES:
             model = django_apps.get_model(record_type)
             register_bulk_action(record_type, BulkAction(
                 "campaign", _("Add to campaign"), _add_to_campaign(model), done=_("Added to %(value)s: %(count)s."),

@@ -77,6 +77,8 @@ class Touch(models.Model):
 # through it): the people a campaign reaches (contacts and leads) and the companies (accounts). Another type
 # takes part by being named here.
 SEGMENT_TYPES = ("accounts.contact", "leads.lead", "accounts.account")
+# The people a campaign touches (its members): "Add to campaign" on their lists and on their segments.
+CAMPAIGN_MEMBER_TYPES = ("leads.lead", "accounts.contact")
 
 
 class SegmentQuerySet(models.QuerySet):

@@ -14,5 +14,6 @@ urlpatterns = [
     path("segments/<int:pk>/count/", views.segment_count, name="segment_count"),
     path("segments/<int:pk>/edit/", views.segment_edit, name="segment_edit"),
     path("segments/<int:pk>/copy/", views.segment_copy_view, name="segment_copy"),
+    path("segments/<int:pk>/campaign/", views.segment_campaign_view, name="segment_campaign"),
     path("segments/<int:pk>/delete/", views.segment_delete_view, name="segment_delete"),
 ]

@@ -15,8 +15,15 @@ from django.views.decorators.http import require_POST
 
 from campaigns import selectors
 from campaigns.forms import MAX_CONDITIONS_TEXT, SegmentForm
-from campaigns.models import Segment
-from campaigns.services import SegmentInvalid, segment_copy, segment_create, segment_delete, segment_update
+from campaigns.models import CAMPAIGN_MEMBER_TYPES, Segment
+from campaigns.services import (
+    SegmentInvalid,
+    segment_add_to_campaign,
+    segment_copy,
+    segment_create,
+    segment_delete,
+    segment_update,
+)
 from crm.core import conditions
 from crm.core.cached_relations import attach
 from crm.core.formatting import format_number
@@ -136,6 +143,8 @@ def segment_detail(request, pk: int):
         "can_change": can_edit and rt is not None and not selectors.hidden_in(
             segment.conditions, segment.record_type, user=request.user),
         "can_export": rt is not None and request.user.can(rt.key, "export"),
+        "campaigns": (list(selectors.open_campaigns(user=request.user).values_list("pk", "name"))
+                      if segment.record_type in CAMPAIGN_MEMBER_TYPES and not problem else []),
     }
     attach(segment, "owner")
     if not problem:
@@ -242,6 +251,28 @@ def segment_copy_view(request, pk: int):
         return redirect("campaigns:segment_detail", segment.pk)
     messages.success(request, _("Copied “%(name)s”: the copy is yours to change.") % {"name": segment.name})
     return redirect("campaigns:segment_edit", copy.pk)
+
+
+@login_required
+@require_POST
+def segment_campaign_view(request, pk: int):
+    """Add the segment's members (those the user may edit) to one of the open campaigns."""
+    segment = _visible(request, pk)
+    chosen = request.POST.get("campaign", "")
+    campaign = None
+    if chosen.isascii() and chosen.isdigit() and len(chosen) <= 18:
+        campaign = selectors.open_campaigns(user=request.user).filter(pk=int(chosen)).first()
+    if campaign is None:
+        messages.error(request, _("Choose a campaign."))
+        return redirect("campaigns:segment_detail", segment.pk)
+    try:
+        added = segment_add_to_campaign(actor=request.user, segment=segment, campaign=campaign)
+    except (SegmentInvalid, selectors.SegmentNotUsable) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Added to %(campaign)s: %(count)s.") % {
+            "campaign": campaign.name, "count": format_number(added)})
+    return redirect("campaigns:segment_detail", segment.pk)
 
 
 # --- the live count of the builder --------------------------------------------------------------------------

@@ -537,3 +537,36 @@ def test_a_segments_members_export_as_the_list_exports_them(client, reps, people
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert sorted(row["Last name"] for row in rows) == ["Aalto", "Berg", "Carlsson"]
+
+
+# --- a segment's members added to a campaign ------------------------------------------------------------------
+
+def test_a_segments_members_the_reader_may_edit_are_added_to_a_campaign(client, reps, people):
+    from accounts.models import Contact
+    from campaigns.models import Campaign, Touch
+    from campaigns.tests.factories import CampaignFactory
+
+    rep, other, _ = reps
+    expo = CampaignFactory(name="Expo", status=Campaign.Status.ACTIVE)
+    done = CampaignFactory(name="Old", status=Campaign.Status.COMPLETED)
+    segment = SegmentFactory(owner=other, conditions=FINNS, shared=True)
+    client.force_login(rep)
+    page = parse(client.get(segment_url("segment_detail", segment.pk)).content)
+    offered = [o.get("value") for o in page.find("form", data_segment_campaign=True).find_all("option")]
+    assert str(expo.pk) in offered and str(done.pk) not in offered  # only campaigns that still take members
+    for value in (str(done.pk), "", "abc"):
+        client.post(segment_url("segment_campaign", segment.pk), {"campaign": value})
+    assert not Touch.objects.exists()
+
+    response = client.post(segment_url("segment_campaign", segment.pk), {"campaign": expo.pk}, follow=True)
+    assert "Added to Expo: 3." in response.content.decode()
+    touched = Contact.objects.filter(pk__in=Touch.objects.filter(campaign=expo).values("object_id"))
+    assert {c.last_name for c in touched} == {"Aalto", "Berg", "Carlsson"}  # not the other rep's Finns
+    # Accounts are not campaign members
+    accounts = SegmentFactory(owner=rep, record_type="accounts.account")
+    assert parse(client.get(segment_url("segment_detail", accounts.pk)).content).find(
+        "form", data_segment_campaign=True) is None
+    response = client.post(segment_url("segment_campaign", accounts.pk), {"campaign": expo.pk}, follow=True)
+    assert "Only segments of leads or contacts" in response.content.decode()
+    assert client.post(segment_url("segment_campaign", SegmentFactory(owner=other).pk),
+                       {"campaign": expo.pk}).status_code == 404
