@@ -20,7 +20,7 @@ class Page:
     key: str
     label: str
     who: str  # "rep" or "manager"
-    path: str  # may hold {lead}, {account} or {page100}: found per version by discover()
+    path: str  # may hold {lead}, {account}, {contacts} or {page100}: found per version by discover()
 
 
 PAGES = [
@@ -37,7 +37,7 @@ PAGES = [
     Page("rep-count", "leads list: its count", "rep", "/leads/?count=1"),
     Page("manager-count", "leads list: its count", "manager", "/leads/?count=1"),
     Page("rep-accounts", "account list", "rep", "/accounts/"),
-    Page("rep-contacts", "contact list", "rep", "/contacts/"),
+    Page("rep-contacts", "contact list", "rep", "{contacts}"),
     Page("rep-opportunities", "opportunity list", "rep", "/opportunities/"),
     Page("rep-account", "account page", "rep", "{account}"),
     Page("rep-account-360", "account 360° timeline (its first page, loaded with the tab)", "rep", "{account}timeline/"),
@@ -76,7 +76,7 @@ def page_number(body: str) -> int | None:
 
 
 def discover(get: Callable[[str, str], tuple[int, str]]) -> dict[str, str]:
-    """{lead, account, page100} for one version; get(who, path) -> (status, body)."""
+    """{lead, account, contacts, page100} for one version; get(who, path) -> (status, body)."""
     found = {}
     status, body = get("rep", "/leads/")
     leads = record_links(body, "/leads/")
@@ -86,6 +86,9 @@ def discover(get: Callable[[str, str], tuple[int, str]]) -> dict[str, str]:
     status, body = get("rep", "/accounts/")
     accounts = record_links(body, "/accounts/")
     found["account"] = accounts[0] if accounts else "/accounts/"
+    # Contacts moved from /accounts/contacts/ to /contacts/ (the old address redirects): each version's own.
+    status, _ = get("rep", "/contacts/")
+    found["contacts"] = "/contacts/" if status == 200 else "/accounts/contacts/"
     path = "/leads/"
     for _ in range(PAGE_100 - 1):
         status, body = get("manager", path)
