@@ -28,7 +28,7 @@ def seed(context: dict) -> None:
 
 
 def _marketing_reads_sales_records(marketer) -> None:
-    """Leads, contacts and accounts are private in the demo; marketing works with all of them (read only),
+    """Leads, contacts and accounts are private in the demo; marketing reads all of them and works the leads,
     as in most companies, so the marketer's segments count what the company has."""
     from crm.access.models import SharingRule
     from crm.access.services import sharing_rule_save
@@ -46,7 +46,10 @@ def _marketing_reads_sales_records(marketer) -> None:
             continue
         sharing_rule_save(actor=None, name=name, record_type=record_type, kind=SharingRule.Kind.OWNER,
                           source_role=top, source_include_subordinates=True, target_kind=SharingRule.Target.ROLE,
-                          target_role=marketer.role, access_level=SharingRule.Level.READ, is_active=True)
+                          target_role=marketer.role, is_active=True,
+                          # Marketing works the leads (nurture, campaigns); the customers it only reads.
+                          access_level=SharingRule.Level.READ_WRITE if record_type == "leads.lead"
+                          else SharingRule.Level.READ)
 
 
 def _opted_in(fields: dict) -> dict | None:

@@ -270,8 +270,11 @@ def segment_campaign_view(request, pk: int):
     except (SegmentInvalid, selectors.SegmentNotUsable) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Added to %(campaign)s: %(count)s.") % {
-            "campaign": campaign.name, "count": format_number(added)})
+        if added:
+            messages.success(request, _("Added to %(campaign)s: %(count)s.") % {
+                "campaign": campaign.name, "count": format_number(added)})
+        else:
+            messages.warning(request, _("None of the members are records you may edit, so none were added."))
     return redirect("campaigns:segment_detail", segment.pk)
 
 

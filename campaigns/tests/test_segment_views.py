@@ -570,3 +570,22 @@ def test_a_segments_members_the_reader_may_edit_are_added_to_a_campaign(client, 
     assert "Only segments of leads or contacts" in response.content.decode()
     assert client.post(segment_url("segment_campaign", SegmentFactory(owner=other).pk),
                        {"campaign": expo.pk}).status_code == 404
+
+
+def test_adding_a_segment_one_may_only_read_says_nothing_was_added(client, reps, people):
+    from crm.access.models import SharingRule
+    from crm.access.services import sharing_rule_save
+    from campaigns.tests.factories import CampaignFactory
+
+    rep, other, manager = reps
+    from crm.access.tests.factories import RoleFactory
+
+    reader = UserFactory(profile=rep.profile, role=RoleFactory(name="Readers"))
+    sharing_rule_save(actor=None, name="Read all", record_type="accounts.contact", kind=SharingRule.Kind.OWNER,
+                      source_role=manager.role, source_include_subordinates=True,
+                      target_kind=SharingRule.Target.ROLE, target_role=reader.role, access_level=SharingRule.Level.READ)
+    segment = SegmentFactory(owner=other, conditions=FINNS, shared=True)
+    client.force_login(reader)
+    assert "5 contacts" in client.get(segment_url("segment_count", segment.pk)).content.decode()
+    response = client.post(segment_url("segment_campaign", segment.pk), {"campaign": CampaignFactory().pk}, follow=True)
+    assert "none were added" in response.content.decode(), [str(m) for m in response.context["messages"]]
