@@ -47,9 +47,15 @@ def _language() -> str:
     return code if code in ("en", "fa", "fi") else "en"
 
 
+# A bare language has no country, and Babel then answers the world's Monday: weeks start as the CRM's
+# languages' home countries count them (Sunday in the United States, Saturday in Iran, Monday in Finland).
+WEEK_COUNTRIES = {"en": "en_US", "fa": "fa_IR", "fi": "fi_FI"}
+
+
 def first_weekday(language: str | None = None) -> int:
     """0 = Monday … 6 = Sunday, as the language's main country counts weeks."""
-    return Locale.parse(language or _language()).first_week_day
+    language = language or _language()
+    return Locale.parse(WEEK_COUNTRIES.get(language, language)).first_week_day
 
 
 def week_start(day: date, language: str | None = None) -> date:

@@ -1,6 +1,7 @@
 """My day, the calendar (week and month, the team's for managers, drag to move) and the personal calendar
 feed (secret address, revoked and regenerated, parsed back with icalendar): each shows only what its reader
 may see, in a fixed number of queries."""
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -339,6 +340,14 @@ def test_a_persian_reader_gets_jalali_months_and_weeks_from_saturday(client, rep
 
     assert "Jalali" in html
     head = week[week.index("<thead>"):week.index("</thead>")]
-    assert head.index("شنبه") < head.index("یکشنبه")  # Saturday first
+    days = re.findall(r'<th scope="col" class="text-center small[^"]*">([^<]+)</th>', head)
+    assert [d.split()[0] for d in days] == ["شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه"]
     assert any(month in html for month in ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان",
                                            "آذر", "دی", "بهمن", "اسفند"))
+
+
+@pytest.mark.parametrize("language, first", [("en", 6), ("fi", 0), ("fa", 5)])
+def test_weeks_start_as_each_language_counts_them(language, first):
+    from crm.activities.calendar_grid import first_weekday
+
+    assert first_weekday(language) == first
