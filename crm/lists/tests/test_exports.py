@@ -83,7 +83,9 @@ def test_exports_are_the_filtered_sorted_visible_list_and_are_audited(client, re
     from crm.access.models import ObjectPermission
 
     ObjectPermission.objects.filter(profile=rep.profile, record_type=record_type(url_name).key).update(can_export=False)
-    cache.clear()  # the permissions are cached per process until a service says they changed
+    # The permissions are cached per process until a service says they changed; this process's keys only
+    # (cache.clear() flushes the whole Redis database, every other test process's keys too).
+    cache.delete_pattern("*")
     assert client.get(url, {"export": "csv"}).status_code == 404
     assert 'data-export="csv"' not in client.get(url).content.decode()
 

@@ -82,7 +82,7 @@ def secured(reps, admin):
         for field in {case["searched"], case["filtered"], cf.key}:
             FieldPermission.objects.create(profile=rep.profile, record_type=key, field_name=field,
                                            access=FieldAccess.HIDDEN)
-        cache.clear()
+        cache.delete_pattern("*")  # this process's keys (clear() would flush every test process's)
         return dict(case, made=made, cf=cf, secret=case.get("secret", SECRET), filter_value=filter_value,
                     rep=rep, admin=admin, url=reverse(url_name), rt=record_type(url_name))
     return build
