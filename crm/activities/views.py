@@ -16,12 +16,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.activities import calendar_grid, ics, selectors, services
 from crm.activities.forms import EmailForm, form_for
 from crm.activities.models import Activity, Attendee, CalendarFeed
 from crm.activities.rendering import my_day_rows, timeline_items
+from crm.core.formatting import format_number
 from crm.core.urls_safe import safe_next
 
 FEED_MISS_RATE = "30/10m"
@@ -288,6 +290,7 @@ def calendar(request):
     return render(request, "activities/calendar.html", {
         "period": period, "grid": grid, "view": view, "who": who if people != [request.user.pk] else "me",
         "team": team, "today": timezone.localdate(), "count": len(items),
+        "count_text": ngettext("%(n)s item", "%(n)s items", len(items)) % {"n": format_number(len(items))},
     })
 
 
