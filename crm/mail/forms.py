@@ -29,7 +29,12 @@ class EmailTemplateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.template = template
         self.fields["record_type"].choices = record_type_choices()
-        self.fields["record_type"].widget.attrs["class"] = "form-select"
+        from django.urls import reverse
+
+        # Choosing another type shows its merge fields beside the form (htmx; without script, after saving).
+        self.fields["record_type"].widget.attrs.update({
+            "class": "form-select", "hx-get": reverse("mail:merge_fields"), "hx-trigger": "change",
+            "hx-target": "#merge-fields", "hx-swap": "outerHTML", "hx-include": "this"})
         variants = {v.language: v for v in template.variants.all()} if template is not None else {}
         if template is not None:
             self.initial.update(name=template.name, record_type=template.record_type,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -50,16 +50,30 @@ def template_edit(request, pk: int | None = None):
                 return redirect("mail:template_edit", pk=template.pk)
     record_type = (form.data.get("record_type") if form.is_bound else None) or (template.record_type if template else "") \
         or (form.fields["record_type"].choices[0][0] if form.fields["record_type"].choices else "")
-    alias = templating.record_alias(record_type) if record_type else "record"
-    first = (templating.exposed_fields(record_type) or ["name"])[0] if record_type else "name"
     response = render_settings(request, "mail/template_edit.html", {
-        "form": form, "template": template, "previews": previews,
-        "example": "{{ %s.%s }}" % (alias, first), "fallback": '{{ %s.%s|default:"…" }}' % (alias, first),
-        "merge_fields": templating.available(record_type, request.user) if record_type else [],
+        "form": form, "template": template, "previews": previews, **_merge_context(request, record_type),
     }, section="email_templates")
     if request.method == "POST" and not previews:
         response.status_code = 422
     return response
+
+
+def _merge_context(request, record_type: str) -> dict:
+    alias = templating.record_alias(record_type) if record_type else "record"
+    first = (templating.exposed_fields(record_type) or ["name"])[0] if record_type else "name"
+    return {"merge_fields": templating.available(record_type, request.user) if record_type else [],
+            "example": "{{ %s.%s }}" % (alias, first), "fallback": '{{ %s.%s|default:"…" }}' % (alias, first)}
+
+
+@right_required(RIGHT)
+def merge_fields(request):
+    """The merge fields of the record type just chosen (htmx, beside the template form)."""
+    from crm.mail.forms import record_type_choices
+
+    record_type = request.GET.get("record_type", "")
+    if record_type not in {key for key, _label in record_type_choices()}:
+        record_type = ""
+    return render(request, "mail/template_edit.html#merge_fields", _merge_context(request, record_type))
 
 
 @right_required(RIGHT)

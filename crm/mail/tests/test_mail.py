@@ -226,3 +226,15 @@ def test_reps_cannot_manage_templates(client, reps):
     rep, _, _ = reps
     client.force_login(rep)
     assert client.get(reverse("mail:template_list")).status_code in (403, 404)
+
+
+def test_choosing_another_record_type_shows_its_merge_fields(client, admin_user):
+    client.force_login(admin_user)
+
+    fragment = client.get(reverse("mail:merge_fields"), {"record_type": "accounts.account"}, **HTMX).content.decode()
+    page = client.get(reverse("mail:template_create")).content.decode()
+
+    assert fragment.startswith('<div class="card" id="merge-fields"') and "{{ account.name }}" in fragment
+    assert "lead.first_name" not in fragment
+    assert 'hx-get="/mail/templates/merge-fields/"' in page
+    assert "<li>" not in client.get(reverse("mail:merge_fields"), {"record_type": "nope"}).content.decode()
