@@ -304,3 +304,18 @@ def test_times_outside_any_calendar_are_refused(client, reps, kind):
 
     assert response.status_code == 200 and "between 1900 and 2200" in response.content.decode()
     assert not Activity.objects.exists()
+
+
+def test_the_forms_warn_about_do_not_call_and_e_mail_opt_out(client, reps):
+    from accounts.tests.factories import ContactFactory
+
+    rep, _, _ = reps
+    contact = ContactFactory(owner=rep)
+    if not hasattr(contact, "do_not_call"):
+        pytest.skip("contacts have no consent flags yet")
+    type(contact).objects.filter(pk=contact.pk).update(do_not_call=True, email_opt_out=True)
+    client.force_login(rep)
+
+    assert "asked not to be called" in client.get(_create_url(contact, "call"), **HTMX).content.decode()
+    assert "opted out of e-mail" in client.get(_create_url(contact, "email"), **HTMX).content.decode()
+    assert "data-consent-warning" not in client.get(_create_url(LeadFactory(owner=rep), "call"), **HTMX).content.decode()
