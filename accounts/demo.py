@@ -10,6 +10,7 @@ def seed(context: dict) -> None:
     from django.utils import timezone
 
     from accounts.models import Account, ConsentSource, Contact, ContactRole
+    from crm.core.duplicates import normalize_phone
     from crm.core.vocabularies import BuyingRole
 
     users = context["users"]
@@ -20,7 +21,7 @@ def seed(context: dict) -> None:
     accounts = []
     for i, (company, country, city, industry, lang) in enumerate(COMPANIES[:9]):
         owner = owners[i % 3]
-        name = f"{company} Group" if lang == "en" else company + " ۲" if lang == "fa" else f"{company} Ab"
+        name = f"{company} Group" if lang == "en" else company + " (دفتر مرکزی)" if lang == "fa" else f"{company} Ab"
         account = Account.objects.create(name=name, account_type="customer" if i % 2 else "prospect",
                                          industry=industry, billing_city=city, billing_country=country,
                                          shipping_city=city, shipping_country=country, employees=40 + 35 * i,
@@ -28,7 +29,10 @@ def seed(context: dict) -> None:
         accounts.append(account)
         first, last = NAMES[lang][i % len(NAMES[lang])]
         email = f"{i}.buyer@account{i}.example.com"
+        # Phone numbers in each country's own form, so a Persian page shows that they read left to right.
+        phone = {"fi": f"+358 40 555 01{i:02d}", "fa": f"+98 21 5550 1{i:03d}"}.get(lang, f"+44 20 7946 0{i:03d}")
         buyer = Contact.objects.create(first_name=first, last_name=last, account=account, owner=owner, email=email,
+                                       phone=phone, phone_normalized=normalize_phone(phone),
                                        title="Head of Purchasing", preferred_language=lang, email_normalized=email,
                                        email_opt_in=i % 3 != 2, email_opt_in_at=now if i % 3 != 2 else None,
                                        email_opt_in_source=ConsentSource.WEB_FORM if i % 3 != 2 else "")
