@@ -288,7 +288,7 @@ class MeetingForm(_ReminderMixin, ActivityForm):
         return ContentType.objects.get_for_model(self._contacts_type.model).pk
 
     def _visible_contacts(self, ids) -> dict:
-        ids = [int(i) for i in ids if str(i).isdigit()]
+        ids = [int(i) for i in ids if str(i).isdigit() and len(str(i)) <= 18]  # a bigint, never a database error
         if not ids or self._contacts_type is None:
             return {}
         return {c.pk: c for c in self._contacts_type.model.objects.visible_to(self.user).filter(pk__in=ids)}

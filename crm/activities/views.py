@@ -120,7 +120,7 @@ def email_template_fill(request, ct_id: int, obj_id: int):
     target = _target(request.user, ct_id, obj_id, "edit")
     form = EmailForm(user=request.user, record=target)
     raw = request.GET.get("template", "")
-    template = template_get(int(raw), active_only=True) if raw.isdigit() else None
+    template = template_get(int(raw), active_only=True) if raw.isdigit() and len(raw) <= 18 else None
     if template is not None and template.pk in form.templates:
         rendered = mail.mail_render(template=template, record=target, reader=request.user)
         form = EmailForm(user=request.user, record=target,

@@ -319,3 +319,28 @@ def test_the_forms_warn_about_do_not_call_and_e_mail_opt_out(client, reps):
     assert "asked not to be called" in client.get(_create_url(contact, "call"), **HTMX).content.decode()
     assert "opted out of e-mail" in client.get(_create_url(contact, "email"), **HTMX).content.decode()
     assert "data-consent-warning" not in client.get(_create_url(LeadFactory(owner=rep), "call"), **HTMX).content.decode()
+
+
+def test_hostile_ids_are_refused_not_errors(client, reps):
+    rep, _, _ = reps
+    lead = LeadFactory(owner=rep)
+    client.force_login(rep)
+    huge = "9" * 30
+    start = timezone.now() + timedelta(days=1)
+
+    meeting = client.post(_create_url(lead, "meeting"), {"subject": "X", "due_at": _local(start),
+                                                         "attendee_contacts": [huge]}, **HTMX)
+    template = client.get(reverse("activities:email_template", args=[
+        ContentType.objects.get_for_model(lead).pk, lead.pk]), {"template": huge}, **HTMX)
+
+    assert meeting.status_code == 200 and meeting["HX-Retarget"] == "#activity-form"
+    assert template.status_code == 200 and not Activity.objects.exists()
+
+
+def test_an_id_past_bigint_is_404(client, reps):
+    rep, _, _ = reps
+    client.force_login(rep)
+    huge = "9" * 30
+    assert client.get(f"/activities/{huge}/").status_code == 404
+    assert client.post(f"/activities/{huge}/move/", {"start": "2030-01-01T10:00"}).status_code == 404
+    assert client.get(f"/activities/new/{huge}/{huge}/task/").status_code == 404
