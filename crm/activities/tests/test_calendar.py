@@ -351,3 +351,17 @@ def test_weeks_start_as_each_language_counts_them(language, first):
     from crm.activities.calendar_grid import first_weekday
 
     assert first_weekday(language) == first
+
+
+def test_what_people_typed_is_escaped_in_the_calendar_and_my_day(client, reps):
+    rep, _, _ = reps
+    lead = LeadFactory(owner=rep, last_name="<img src=x onerror=alert(1)>")
+    _meeting(owner=rep, start=_at(0, 10), subject="<script>alert(1)</script>", record=lead)
+    _task(owner=rep, due=_at(0, 12), subject='"><svg onload=alert(2)>', record=lead)
+    client.force_login(rep)
+
+    for html in (client.get(reverse("activities:calendar")).content.decode(),
+                 client.get(reverse("activities:calendar"), {"view": "month"}).content.decode(),
+                 client.get(reverse("home")).content.decode()):
+        assert "<script>alert" not in html and "<svg" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
