@@ -23,6 +23,7 @@ from crm.activities import calendar_grid, ics, selectors, services
 from crm.activities.forms import EmailForm, form_for
 from crm.activities.models import Activity, Attendee, CalendarFeed
 from crm.activities.rendering import my_day_rows, timeline_items
+from crm.core import records
 from crm.core.formatting import format_number
 from crm.core.urls_safe import safe_next
 
@@ -36,6 +37,10 @@ def _target(user, ct_id: int, obj_id: int, action: str = "view"):
         raise Http404
     if model is None or not hasattr(model.objects, "visible_to"):
         raise Http404
+    try:
+        records.for_model(model)  # activities attach to the registered record types only
+    except KeyError:
+        raise Http404 from None
     return get_object_or_404(model.objects.visible_to(user, action), pk=obj_id)
 
 

@@ -344,3 +344,13 @@ def test_an_id_past_bigint_is_404(client, reps):
     assert client.get(f"/activities/{huge}/").status_code == 404
     assert client.post(f"/activities/{huge}/move/", {"start": "2030-01-01T10:00"}).status_code == 404
     assert client.get(f"/activities/new/{huge}/{huge}/task/").status_code == 404
+
+
+def test_only_registered_record_types_take_activities(client, reps):
+    from crm.access.models import User
+
+    rep, other, _ = reps
+    client.force_login(rep)
+    user_type = ContentType.objects.get_for_model(User).pk
+
+    assert client.get(reverse("activities:create", args=[user_type, other.pk, "note"]), **HTMX).status_code == 404
