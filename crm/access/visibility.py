@@ -76,12 +76,24 @@ def field_access(user, record_type: str) -> dict[str, str]:
 class Grant:
     reason: str  # "owner", "hierarchy", "sharing_rule", "team", "org_default", "admin"
     label: str  # shown to admins
-    q: Q | None  # None = every record
+    condition: Q | None  # on the record; None with no owners either = every record
     owners: Q | None = None  # for grants by who owns the record: the owners, as a condition on User
+
+    @property
+    def every(self) -> bool:
+        return self.condition is None and self.owners is None
+
+    @property
+    def q(self) -> Q | None:
+        """The grant as a condition on the record (None = every record). Built only when asked for:
+        filter_visible reads `owners` and never needs the sub-select."""
+        if self.condition is None and self.owners is not None:
+            return Q(owner_id__in=User.objects.filter(self.owners).values("id"))
+        return self.condition
 
 
 def _by_owner(reason: str, label: str, owners: Q) -> Grant:
-    return Grant(reason, label, Q(owner_id__in=User.objects.filter(owners).values("id")), owners)
+    return Grant(reason, label, None, owners)
 
 
 def _user_teams(user) -> list[Team]:
@@ -188,12 +200,12 @@ def filter_visible(qs, user, action: str = "view"):
     # Criteria-based rules are ORed alongside.
     owners, others = None, []
     for grant in grants(user, record_type, action):
-        if grant.q is None:
+        if grant.every:
             return qs
         if grant.owners is not None:
             owners = grant.owners if owners is None else owners | grant.owners
         else:
-            others.append(grant.q)
+            others.append(grant.condition)
     combined = None
     if owners is not None:
         # Keyed by the condition, not the type: most types reach the same owners (own and hierarchy), and a
@@ -220,7 +232,7 @@ def explain(user, record, action: str = "view") -> list[Grant]:
     if not user.can(record_type, _action_permission(action)):
         return []
     base = type(record)._default_manager.filter(pk=record.pk)
-    return [g for g in grants(user, record_type, action) if g.q is None or base.filter(g.q).exists()]
+    return [g for g in grants(user, record_type, action) if g.every or base.filter(g.q).exists()]
 
 
 def can_edit(user, record) -> bool:

@@ -241,8 +241,27 @@ def _custom_sort(cf: CustomField, descending: bool) -> list:
     return _or_empty(text, models.TextField(), empty, descending)
 
 
+_columns: dict[tuple, dict[str, Column]] = {}
+
+
 def columns_for(record_type, hidden: set[str]) -> dict[str, Column]:
-    """Every column a list of `record_type` may show, by name, minus the fields hidden from the reader."""
+    """Every column a list of `record_type` may show, by name, minus the fields hidden from the reader.
+    Worked out once per process for each set of hidden fields, language and version of the custom fields
+    (a saved custom field shows at once), then reused; each caller gets its own dict."""
+    from django.utils.translation import get_language
+
+    from crm.customization.fields import definitions_version
+
+    key = (record_type.key, frozenset(hidden), get_language(), definitions_version(record_type.key))
+    found = _columns.get(key)
+    if found is None:
+        if len(_columns) >= 500:
+            _columns.clear()
+        found = _columns[key] = _columns_for(record_type, hidden)
+    return dict(found)
+
+
+def _columns_for(record_type, hidden: set[str]) -> dict[str, Column]:
     from crm.customization.fields import definitions
 
     model, spec = record_type.model, record_type.list
