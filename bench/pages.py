@@ -20,7 +20,7 @@ class Page:
     key: str
     label: str
     who: str  # "rep" or "manager"
-    path: str  # may hold {lead}, {account}, {contacts} or {page100}: found per version by discover()
+    path: str  # may hold {lead}, {account}, {account360}, {contacts} or {page100}: found per version by discover()
 
 
 PAGES = [
@@ -44,7 +44,25 @@ PAGES = [
     Page("rep-home", "home", "rep", "/"),
     Page("manager-home", "home", "manager", "/"),
 ]
-PAGES_BY_KEY = {p.key: p for p in PAGES}
+# Issue 9's measurement (bench/speed.py --scale issue9: 200,000 accounts, 500,000 contacts, 5 million activities):
+# the account and contact lists for both users, and the 360° page of the account seed_scale gives 2,000 timeline
+# items (bench/scale_customers.py), as its page and as the timeline tab that page loads.
+_EXISTING = {p.key: p for p in PAGES}
+ISSUE9_PAGES = [
+    _EXISTING["rep-accounts"],
+    Page("manager-accounts", "account list", "manager", "/accounts/"),
+    _EXISTING["rep-contacts"],
+    Page("manager-contacts", "contact list", "manager", "{contacts}"),
+    Page("rep-account-2000", "360° account page (2,000 timeline items)", "rep", "{account360}"),
+    Page("rep-account-2000-timeline", "360° timeline tab (first page of 25, of 2,000 items)", "rep",
+         "{account360}timeline/"),
+    Page("manager-account-2000", "360° account page (2,000 timeline items)", "manager", "{account360}"),
+    Page("manager-account-2000-timeline", "360° timeline tab (first page of 25, of 2,000 items)", "manager",
+         "{account360}timeline/"),
+]
+PAGES_BY_KEY = {p.key: p for p in PAGES + ISSUE9_PAGES}
+# The account bench/scale_customers.py gives 2,000 timeline items; found by searching the rep's accounts for it.
+ACCOUNT_360_SEARCH = "Bench 360 Customer"
 
 # The rep's open leads (about 5,500 at a million leads), and about a sixth of them for the memory check.
 EXPORT_FULL = "/leads/?mine=1&open=1&export={fmt}"
@@ -76,7 +94,7 @@ def page_number(body: str) -> int | None:
 
 
 def discover(get: Callable[[str, str], tuple[int, str]]) -> dict[str, str]:
-    """{lead, account, contacts, page100} for one version; get(who, path) -> (status, body)."""
+    """{lead, account, account360, contacts, page100} for one version; get(who, path) -> (status, body)."""
     found = {}
     status, body = get("rep", "/leads/")
     leads = record_links(body, "/leads/")
@@ -86,6 +104,10 @@ def discover(get: Callable[[str, str], tuple[int, str]]) -> dict[str, str]:
     status, body = get("rep", "/accounts/")
     accounts = record_links(body, "/accounts/")
     found["account"] = accounts[0] if accounts else "/accounts/"
+    # The 360° account with 2,000 timeline items, where seed_scale wrote one; else the first account again.
+    status, body = get("rep", "/accounts/?q=" + urllib.parse.quote(ACCOUNT_360_SEARCH))
+    big = record_links(body, "/accounts/") if status == 200 else []
+    found["account360"] = big[0] if big else found["account"]
     # Contacts moved from /accounts/contacts/ to /contacts/ (the old address redirects): each version's own.
     status, _ = get("rep", "/contacts/")
     found["contacts"] = "/contacts/" if status == 200 else "/accounts/contacts/"

@@ -264,7 +264,8 @@ def report(result: dict, *, version: str, templates: int = 12) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Profile pages in-process (run by bench/speed.py --profile).")
-    parser.add_argument("url", help="a path such as /leads/?q=virtanen, a page key of bench/pages.py, or 'all'")
+    parser.add_argument("url", help="a path such as /leads/?q=virtanen, a page key of bench/pages.py, 'all' or "
+                        "'issue9' (bench/pages.py's ISSUE9_PAGES)")
     parser.add_argument("--as", dest="who", choices=["rep", "manager"], default="rep")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--version", default="after", help="label for the output and file names")
@@ -275,7 +276,7 @@ def main() -> int:
     args = parser.parse_args()
     code = Path.cwd().resolve()
     _setup(code)
-    from pages import PAGES, PAGES_BY_KEY, discover
+    from pages import ISSUE9_PAGES, PAGES, PAGES_BY_KEY, discover
 
     clients = _clients()
 
@@ -283,8 +284,8 @@ def main() -> int:
         response = clients[who].get(path)
         return response.status_code, _body(response).decode(errors="replace")
 
-    if args.url == "all":
-        chosen = [(p.key, p.who, p.path) for p in PAGES]
+    if args.url in ("all", "issue9"):
+        chosen = [(p.key, p.who, p.path) for p in (PAGES if args.url == "all" else ISSUE9_PAGES)]
     elif args.url in PAGES_BY_KEY:
         page = PAGES_BY_KEY[args.url]
         chosen = [(page.key, page.who, page.path)]

@@ -6,6 +6,9 @@ can be compared, and older code measured side by side with the current checkout 
     python bench/speed.py --compare 5c31b6f --reuse --wrk           # also throughput under load (wrk)
     python bench/speed.py --profile /leads/ --as manager            # where one page's time goes
     python bench/speed.py --profile all --compare 5c31b6f           # SQL and queries of every page, both versions
+    python bench/speed.py --scale issue9 --reuse                    # issue 9: 200,000 accounts, 500,000 contacts,
+                                                                    # 5 million activities, the 360° page
+    python bench/speed.py --scale issue9 --profile rep-account-2000 # where the 360° page's time goes
 
 The yardstick is a fixed pure-Python loop (300,000 iterations of `s += i * i % 7`) timed in this process
 between every two requests (yardstick, page, yardstick, page...), so a page reads as "2.1x the yardstick"
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import html
 import io
 import json
 import os
@@ -57,6 +61,7 @@ class Run:
         self.urls: dict[str, dict[str, str]] = {}
         self.yardsticks: list[float] = []
         self.results: dict = {"pages": {}, "exports": {}, "memory": {}, "wrk": [], "checks": []}
+        self.seed_s: int | None = None  # how long seed_scale took, as the database's comment remembers
 
     def yard(self) -> float:
         y = yardstick()
@@ -86,6 +91,12 @@ class Run:
             self.check(f"{v.name}: the manager's page {number} is {self.urls[v.name]['page100']}"
                        + ("" if number == pages.PAGE_100 else f" (the list ends before page {pages.PAGE_100})")
                        + (f" ({self.urls[v.name]['page100_note']})" if "page100_note" in self.urls[v.name] else ""))
+            if self.args.customers:
+                big = self.urls[v.name]["account360"]
+                _, body = self.sessions[v.name]["rep"].get(big)
+                named = re.search(r"<title>([^<]*)</title>", body.decode(errors="replace"))
+                self.check(f"{v.name}: the 360° account is {big}"
+                           + (f" ({html.unescape(named.group(1)).strip()})" if named else ""))
             for who in pages.USERS:
                 _, body = self.sessions[v.name][who].get("/leads/")
                 rows = len(pages.record_links(body.decode(errors="replace"), "/leads/"))
@@ -104,7 +115,7 @@ class Run:
 
     def chosen_pages(self) -> list[pages.Page]:
         if not self.args.pages:
-            return pages.PAGES
+            return pages.ISSUE9_PAGES if self.args.customers else pages.PAGES
         return [pages.PAGES_BY_KEY[k] for k in self.args.pages.split(",")]
 
     def measure_pages(self) -> None:
@@ -250,7 +261,12 @@ def markdown(run: Run, found: list[vs.Version], started: float) -> str:
     y = run.yardsticks or [yardstick()]
     code = ", ".join(f"{v.name}: {v.commit[:7]}{' and the uncommitted edits' if v.name == 'after' else ''} on "
                      f"{v.database}" for v in found)
-    lines = [f"Speed run {time.strftime('%Y-%m-%d %H:%M')}, {run.args.leads:,} leads, {run.args.users} users; {code}",
+    data = f"{run.args.leads:,} leads"
+    if run.args.customers:
+        c = run.args.customers
+        data += (f", {c['accounts']:,} accounts, {c['contacts']:,} contacts, {c['activities']:,} activities"
+                 + (f" (seeded in {run.seed_s / 60:.1f} min)" if run.seed_s else ""))
+    lines = [f"Speed run {time.strftime('%Y-%m-%d %H:%M')}, {data}, {run.args.users} users; {code}",
              (f"Yardstick ({YARDSTICK_LOOPS:,} loops): median {statistics.median(y):.1f} ms, p5–p95 "
               f"{sorted(y)[len(y) // 20]:.1f}–{p95(y):.1f} ms over {len(y)} runs; load average at the end "
               f"{os.getloadavg()[0]:.1f}; took {(time.time() - started) / 60:.1f} min."), ""]
@@ -336,16 +352,16 @@ def profile(args, found: list[vs.Version]) -> int:
     out_dir.mkdir(parents=True)
     summaries = {}
     for v in found:
-        vs.prepare_database(v, leads=args.leads, users=args.users, reuse=True)
+        vs.prepare_database(v, leads=args.leads, users=args.users, reuse=True, customers=args.customers)
         vs.collectstatic(v)
         out = out_dir / f"{v.name}.json"
         command = [sys.executable, str(vs.BENCH / "profiling.py"), args.profile, "--as", args.who, "--runs",
                    str(args.runs), "--version", v.name, "--json", str(out), "--out-dir", str(out_dir)]
-        if args.profile == "all":
+        if args.profile in ("all", "issue9"):
             command.append("--quiet")
         subprocess.run(command, cwd=v.code, env=v.env(), check=True)
         summaries[v.name] = json.loads(out.read_text())
-    if len(summaries) > 1 or args.profile == "all":
+    if len(summaries) > 1 or args.profile in ("all", "issue9"):
         from profiling import report
 
         code = ", ".join(f"{v.name}: {v.commit[:7]}{' and the uncommitted edits' if v.name == 'after' else ''} on "
@@ -382,7 +398,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Page speed against a yardstick, side by side with older code.",
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--compare", metavar="REF", help="also measure the code at this git ref, side by side")
-    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--leads", type=int, help="leads (default 1,000,000; with --scale issue9 or --accounts "
+                        "100,000)")
+    parser.add_argument("--scale", choices=["issue9"], help="issue9: 200,000 accounts, 500,000 contacts and 5 million "
+                        "activities (and 100,000 leads), written by seed_scale, in crm_bench_after_i9; times the "
+                        "account and contact lists and the 360° page of an account with 2,000 timeline items")
+    parser.add_argument("--accounts", type=int, help="seed_scale writes this many accounts (one per rep with 2,000 "
+                        "timeline items) instead of bench/records.py's leads/10; with --contacts and --activities")
+    parser.add_argument("--contacts", type=int)
+    parser.add_argument("--activities", type=int)
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--reuse", action="store_true", help="keep bench databases that hold this seed already")
     parser.add_argument("--prepare", action="store_true", help="only migrate and seed the databases (with --reuse: "
@@ -396,17 +420,32 @@ def main() -> int:
     parser.add_argument("--wrk", action="store_true", help="also measure throughput with wrk -t2 -c16")
     parser.add_argument("--wrk-duration", default="20s")
     parser.add_argument("--wrk-rounds", type=int, default=2)
-    parser.add_argument("--profile", metavar="URL", help="profile this path (or a page key, or 'all') in-process")
+    parser.add_argument("--profile", metavar="URL", help="profile this path (or a page key, 'all', or 'issue9': "
+                        "its pages) in-process")
     parser.add_argument("--as", dest="who", choices=["rep", "manager"], default="rep")
     parser.add_argument("--runs", type=int, default=10, help="requests per page under --profile")
     args = parser.parse_args()
+    args.customers = None
+    if args.scale == "issue9":
+        args.customers = {k: v for k, v in vs.ISSUE9.items() if k != "leads"}
+        args.leads = args.leads or vs.ISSUE9["leads"]
+    for key in ("accounts", "contacts", "activities"):
+        if getattr(args, key) is not None:
+            args.customers = dict(args.customers or {"accounts": 0, "contacts": 0, "activities": 0},
+                                  **{key: getattr(args, key)})
+    args.leads = args.leads or (vs.ISSUE9["leads"] if args.customers else 1_000_000)
+    if args.customers:
+        if args.compare:
+            raise SystemExit("--scale/--accounts/--contacts/--activities measure the current checkout alone: older "
+                             "code's seed_scale cannot write that dataset")
+        args.no_export = True  # the exports are the leads issue's; this dataset's pages are the lists and the 360°
 
-    found = vs.versions(compare=args.compare, leads=args.leads)
+    found = vs.versions(compare=args.compare, leads=args.leads, customers=args.customers)
     if args.profile:
         return profile(args, found)
     if args.prepare:
         for v in found:
-            vs.prepare_database(v, leads=args.leads, users=args.users, reuse=args.reuse)
+            vs.prepare_database(v, leads=args.leads, users=args.users, reuse=args.reuse, customers=args.customers)
         return 0
     started = time.time()
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -414,10 +453,11 @@ def main() -> int:
     log_dir = RESULTS / f"speed-{stamp}"
     log_dir.mkdir()
     for v in found:
-        vs.prepare_database(v, leads=args.leads, users=args.users, reuse=args.reuse)
+        vs.prepare_database(v, leads=args.leads, users=args.users, reuse=args.reuse, customers=args.customers)
         vs.collectstatic(v)
         vs.flush_redis(v)
     run = Run(found, args)
+    run.seed_s = (vs.seeded_as(found[-1].database) or {}).get("seed_s")
     try:
         for v in found:
             vs.start_server(v, log_dir)

@@ -2,8 +2,9 @@
 older commit in its own git worktree. Each version gets its own database (an older schema cannot share
 one), its own Redis database and cache prefix, its own collected static files and its own gunicorn.
 
-Databases are named crm_bench_<before|after>_<size> (crm_bench_after_1m) and remember in their
-PostgreSQL comment what was seeded, so --reuse can tell a finished seed from a half-done one."""
+Databases are named crm_bench_<before|after>_<size> (crm_bench_after_1m; issue 9's dataset of accounts,
+contacts and activities crm_bench_after_i9) and remember in their PostgreSQL comment what was seeded, so
+--reuse can tell a finished seed from a half-done one."""
 from __future__ import annotations
 
 import json
@@ -41,6 +42,21 @@ def size_label(leads: int) -> str:
     return str(leads)
 
 
+# Issue 9's dataset (bench/speed.py --scale issue9): seed_scale writes the accounts, contacts, opportunities
+# (one per account) and activities itself, set-wise, instead of bench/records.py's N/10 accounts.
+ISSUE9 = {"leads": 100_000, "accounts": 200_000, "contacts": 500_000, "activities": 5_000_000}
+
+
+def database_label(leads: int, customers: dict | None) -> str:
+    """_1m for leads alone (accounts from bench/records.py); i9 for issue 9's dataset; else every size."""
+    if not customers:
+        return size_label(leads)
+    if dict(customers, leads=leads) == ISSUE9:
+        return "i9"
+    return (f"{size_label(leads)}_{size_label(customers['accounts'])}a_{size_label(customers['contacts'])}c_"
+            f"{size_label(customers['activities'])}x")
+
+
 def git(*args: str, cwd: Path = MAIN) -> str:
     return subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, text=True).stdout.strip()
 
@@ -70,9 +86,9 @@ class Version:
         return subprocess.run([sys.executable, "manage.py", *args], cwd=self.code, env=self.env(), check=True, **kwargs)
 
 
-def versions(*, compare: str | None, leads: int) -> list[Version]:
+def versions(*, compare: str | None, leads: int, customers: dict | None = None) -> list[Version]:
     """The versions to measure, the older one first. Creates (or reuses) the older one's worktree."""
-    size = size_label(leads)
+    size = database_label(leads, customers)
     after = Version("after", MAIN, git("rev-parse", "HEAD"), f"crm_bench_after_{size}", 15)
     if compare is None:
         found = [after]
@@ -114,9 +130,13 @@ def seeded_as(database: str) -> dict | None:
         return {}
 
 
-def prepare_database(v: Version, *, leads: int, users: int, reuse: bool, log=print) -> None:
-    """Migrate and seed the version's own database with its own seed_scale, unless --reuse finds it done."""
+def prepare_database(v: Version, *, leads: int, users: int, reuse: bool, customers: dict | None = None,
+                     log=print) -> None:
+    """Migrate and seed the version's own database with its own seed_scale, unless --reuse finds it done.
+    `customers` ({accounts, contacts, activities}): seed_scale writes those too, and bench/records.py is not run."""
     wanted = {"leads": leads, "users": users, "accounts": leads // 10, "format": SEED_FORMAT}
+    if customers:
+        wanted.update(customers)
     if v.name == "before":
         wanted["commit"] = v.commit
     found = seeded_as(v.database)
@@ -134,11 +154,19 @@ def prepare_database(v: Version, *, leads: int, users: int, reuse: bool, log=pri
     _admin(f'CREATE DATABASE "{v.database}"')
     log(f"{v.name}: migrating {v.database} with {v.code}")
     v.manage("migrate", "--noinput", "-v0")
-    log(f"{v.name}: seed_scale --leads {leads} --users {users}")
-    v.manage("seed_scale", "--leads", str(leads), "--users", str(users))
-    log(f"{v.name}: {leads // 10:,} accounts with two contacts and an opportunity each")
-    subprocess.run([sys.executable, str(BENCH / "records.py"), "--accounts", str(leads // 10)], cwd=v.code,
-                   env=v.env(), check=True)
+    if customers:
+        options = ["--leads", str(leads), "--users", str(users)] + [
+            f"--{k}={customers[k]}" for k in ("accounts", "contacts", "activities")]
+        log(f"{v.name}: seed_scale {' '.join(options)}")
+        seeding = time.time()
+        v.manage("seed_scale", *options)
+        wanted["seed_s"] = round(time.time() - seeding)
+    else:
+        log(f"{v.name}: seed_scale --leads {leads} --users {users}")
+        v.manage("seed_scale", "--leads", str(leads), "--users", str(users))
+        log(f"{v.name}: {leads // 10:,} accounts with two contacts and an opportunity each")
+        subprocess.run([sys.executable, str(BENCH / "records.py"), "--accounts", str(leads // 10)], cwd=v.code,
+                       env=v.env(), check=True)
     wanted["at"] = time.strftime("%Y-%m-%d %H:%M")
     comment = json.dumps(wanted).replace("'", "''")
     _admin(f"COMMENT ON DATABASE \"{v.database}\" IS '{comment}'")
