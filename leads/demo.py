@@ -141,13 +141,21 @@ def _tasks(users) -> None:
 
     if Activity.objects.filter(kind=Activity.Kind.TASK).exists():
         return
+    import zoneinfo
+
     now = timezone.now()
     for offset, user_key in enumerate(("rep1", "rep2", "rep3", "manager")):
         user = users[user_key]
+        try:
+            zone = zoneinfo.ZoneInfo(user.timezone or "UTC")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = zoneinfo.ZoneInfo("UTC")
+        # In office hours of the user's own day: yesterday's is overdue, today's and tomorrow's are coming.
+        morning = timezone.localtime(now, zone).replace(hour=9 + offset, minute=0, second=0, microsecond=0)
         for n, lead in enumerate(Lead.objects.filter(owner=user).order_by("pk")[:3]):
             Activity.objects.create(
                 kind=Activity.Kind.TASK, subject=f"Follow up with {lead.full_name}",
                 content_type=ContentType.objects.get_for_model(Lead), object_id=lead.pk,
                 actor=user, assigned_to=user, status=Activity.Status.OPEN,
-                due_at=now + timedelta(days=n - 1, hours=offset),
+                due_at=morning + timedelta(days=n - 1),
             )
