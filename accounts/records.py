@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from accounts.filters import ContactFilter
 from crm.lists.columns import money_cell
 from crm.lists.spec import ListSpec, View
 
@@ -40,8 +41,10 @@ CONTACT_LIST = ListSpec(
                       "updated_at"),
     default_sort="last_name",
     search_fields=("first_name", "last_name", "email"),
-    filters=("account", "owner", "title", "department", "mailing_country", "preferred_language", "email_opt_in",
-             "email_opt_out", "do_not_call", "created_at"),
+    # preferred_language: a choice of languages by name (ContactFilter), not a box for a code.
+    filters=("account", "owner", "title", "department", "mailing_country", "email_opt_in", "email_opt_out",
+             "do_not_call", "created_at"),
+    filterset=ContactFilter,
     views=(View("mine", _("My contacts"), "mine=1"),
            View("opted_in", _("Opted in to email"), "email_opt_in=true")),
     export_fields=("salutation", "first_name", "last_name", "title", "department", "account", "email",

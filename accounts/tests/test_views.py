@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.tests.factories import AccountFactory, ContactFactory
 from conftest import row_names
 from crm.access.models import FieldAccess, FieldPermission, ObjectPermission
+from crm.access.visibility import clear_caches
 from crm.activities.models import Activity
 from crm.customization.tests.factories import CustomFieldFactory
 from leads.tests.factories import LeadFactory
@@ -238,3 +239,22 @@ def test_query_budget_does_not_grow_with_rows(client, reps, url_name, budget, dj
         large = _count_queries(client, url)
 
     assert large == small
+
+
+def test_contact_list_filters_by_preferred_language_chosen_by_name_unless_the_field_is_hidden(client, reps):
+    rep, _, _ = reps
+    ContactFactory(owner=rep, first_name="Aino", last_name="Finn", preferred_language="fi")
+    ContactFactory(owner=rep, first_name="Dara", last_name="Persian", preferred_language="fa")
+    client.force_login(rep)
+
+    page = client.get(reverse("contacts:list")).content.decode()
+    assert '<option value="fi">Finnish</option>' in page and 'name="preferred_language"' in page
+    assert row_names(client.get(reverse("contacts:list"), {"preferred_language": "fi"})) == ["Aino Finn"]
+
+    FieldPermission.objects.create(profile=rep.profile, record_type="accounts.contact", field_name="preferred_language",
+                                   access=FieldAccess.HIDDEN)
+    clear_caches()  # as the services that change field access do
+    page = client.get(reverse("contacts:list")).content.decode()
+    assert 'name="preferred_language"' not in page
+    # The value is not told by what a filter on the hidden field lets through.
+    assert row_names(client.get(reverse("contacts:list"), {"preferred_language": "fi"})) == ["Aino Finn", "Dara Persian"]
