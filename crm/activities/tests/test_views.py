@@ -311,8 +311,6 @@ def test_the_forms_warn_about_do_not_call_and_e_mail_opt_out(client, reps):
 
     rep, _, _ = reps
     contact = ContactFactory(owner=rep)
-    if not hasattr(contact, "do_not_call"):
-        pytest.skip("contacts have no consent flags yet")
     type(contact).objects.filter(pk=contact.pk).update(do_not_call=True, email_opt_out=True)
     client.force_login(rep)
 

@@ -65,3 +65,22 @@ def test_the_bell_counts_again_when_a_notification_is_sent_or_read(client):
     assert bell() == 1
     client.post(reverse("notifications:read_all"))
     assert bell() == 0
+
+
+def test_next_and_previous_links_open_the_other_page(client):
+    import html
+    import re
+    from urllib.parse import urljoin
+
+    user = UserFactory()
+    NotificationFactory.create_batch(30, recipient=user)
+    client.force_login(user)
+    first = reverse("notifications:list")
+    body = client.get(first).content.decode()
+    href = html.unescape(re.search(r'<a class="page-link" href="([^"]*)">Next<', body).group(1))
+    second = urljoin(first, href)  # as the browser resolves it: "??page=2" would keep page 1
+
+    body = client.get(second).content.decode()
+    assert "Page 2 of 2" in body and second.endswith("?page=2")
+    back = urljoin(second, html.unescape(re.search(r'<a class="page-link" href="([^"]*)">Previous<', body).group(1)))
+    assert "Page 1 of 2" in client.get(back).content.decode()
