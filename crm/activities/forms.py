@@ -138,9 +138,9 @@ class _ReminderMixin(forms.Form):
                                             coerce=int, empty_value=None,
                                             widget=FastSelect(attrs={"class": "form-select"}))
 
-    def _check_reminder(self, cleaned, when_field: str, label) -> None:
+    def _check_reminder(self, cleaned, when_field: str, message) -> None:
         if cleaned.get("remind_minutes") is not None and not cleaned.get(when_field):
-            self.add_error("remind_minutes", _("A reminder needs %(field)s.") % {"field": label})
+            self.add_error("remind_minutes", message)
 
 
 class TaskForm(_ReminderMixin, ActivityForm):
@@ -182,7 +182,7 @@ class TaskForm(_ReminderMixin, ActivityForm):
         cleaned["priority"] = cleaned.get("priority") or (self.instance.priority if self.editing else Activity.Priority.NORMAL)
         if "status" in self.fields:
             cleaned["status"] = cleaned.get("status") or self.instance.status
-        self._check_reminder(cleaned, "due_at", _("a due date and time"))
+        self._check_reminder(cleaned, "due_at", _("A reminder needs a due date and time."))
         return cleaned
 
     def service_fields(self) -> dict:
@@ -324,7 +324,7 @@ class MeetingForm(_ReminderMixin, ActivityForm):
                 self.add_error("ends_at", _("A meeting lasts at most 14 days."))
         if "status" in self.fields:
             cleaned["status"] = cleaned.get("status") or self.instance.status
-        self._check_reminder(cleaned, "due_at", _("a start time"))
+        self._check_reminder(cleaned, "due_at", _("A reminder needs a start time."))
         return cleaned
 
     def service_fields(self) -> dict:

@@ -43,9 +43,11 @@ def _body(a: Activity) -> str:
 
 
 def _people(names: list[str], limit: int = 4) -> str:
-    shown = ", ".join(escape(n) for n in names[:limit])
+    shown = ", ".join(names[:limit])
     more = len(names) - limit
-    return shown + (" " + escape(ngettext("and %(n)s more", "and %(n)s more", more) % {"n": more}) if more > 0 else "")
+    if more <= 0:
+        return escape(shown)
+    return escape(ngettext("%(names)s and %(n)s more", "%(names)s and %(n)s more", more) % {"names": shown, "n": more})
 
 
 def timeline_items(activities, *, csrf_token: str = "", user=None, can_edit: bool = False) -> SafeString:

@@ -48,6 +48,11 @@ def _kind_label(kind: str) -> str:
     return str(Activity.Kind(kind).label)
 
 
+def _saved_message(kind: str) -> str:
+    return {"task": _("Task saved."), "call": _("Call saved."), "meeting": _("Meeting saved."),
+            "email": _("Email saved."), "note": _("Note saved.")}.get(kind, _("Saved."))
+
+
 # --- logging from a record page ---------------------------------------------------------------------------------
 
 @login_required
@@ -65,7 +70,7 @@ def create(request, ct_id: int, obj_id: int, kind: str):
                 response = render(request, "activities/_created.html", _panel_context(request, target, ct_id))
                 response["HX-Trigger"] = "activityCreated"
                 return response
-            messages.success(request, _("%(kind)s saved.") % {"kind": _kind_label(kind)})
+            messages.success(request, _saved_message(kind))
             return redirect(target.get_absolute_url())
     context = {"form": form, "kind": kind, "kind_label": _kind_label(kind), "record": target, "ct_id": ct_id,
                "action": request.path}
@@ -175,7 +180,7 @@ def edit(request, pk: int):
     if request.method == "POST" and form.is_valid():
         fields = form.service_fields()
         services.activity_update(activity=activity, actor=request.user, attendees=form.attendees(), **fields)
-        messages.success(request, _("%(kind)s saved.") % {"kind": _kind_label(activity.kind)})
+        messages.success(request, _saved_message(activity.kind))
         return redirect(safe_next(request, fallback))
     return render(request, "activities/form_page.html", {
         "form": form, "kind": activity.kind, "kind_label": _kind_label(activity.kind), "record": record,
