@@ -1,0 +1,290 @@
+"""Stage history and sales analytics: time in stage, sales cycle, stage-to-stage conversion, sales velocity per
+rep, team and period, and win/loss analysis. Reads only, each one SQL statement (or a few GROUP BYs) over the
+opportunities the reader may see, so the number of queries does not grow with reps or deals.
+
+Definitions (the pages' help text says the same):
+- time in stage: for each stay in a stage (a StageChange into it, ended by the deal's next StageChange, found
+  with LEAD() over the deal's changes ordered by time), the days between the two; average and median per stage
+  over finished stays only (a deal still in the stage is not counted).
+- sales cycle: days from a deal's creation to its close, over the deals won in the period.
+- conversion: of the deals that reached stage X (a stage change into X, or being in X now), the share that
+  reached any later stage of the pipeline (won included), and the share that were won.
+- sales velocity for a period: open deals at the period's end × average won deal size in the period × win
+  rate in the period (won ÷ (won + lost) closed in it) ÷ average sales cycle of the deals won in it (days).
+  A money amount per day. A deal is dated by when it closed (closed_at), not by its close date field."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+
+from crm.access.models import Team, User
+from opportunities.forecasts import local_midnight, period_end, period_label, shift, visible_sql
+from opportunities.models import Opportunity, Pipeline, Stage
+
+# When a deal closed: closed_at, which the services stamp; for rows written around them (old imports), the
+# time it entered its closed stage.
+_CLOSED_AT = "CASE WHEN s.outcome <> 'open' THEN COALESCE(o.closed_at, o.stage_entered_at) END"
+
+
+def _fetch(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.fetchall()
+
+
+def _dec(value) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(Decimal("0.1"))
+
+
+# --- stage history ------------------------------------------------------------------------------------------
+
+@dataclass
+class StageStats:
+    stage: Stage
+    stays: int = 0
+    average_days: Decimal | None = None
+    median_days: Decimal | None = None
+    reached: int = 0
+    moved_on: int = 0
+    won: int = 0
+
+    @property
+    def moved_on_rate(self) -> Decimal | None:
+        return _dec(Decimal(self.moved_on) * 100 / self.reached) if self.reached else None
+
+    @property
+    def won_rate(self) -> Decimal | None:
+        return _dec(Decimal(self.won) * 100 / self.reached) if self.reached else None
+
+
+def _pipeline_visible(user, pipeline: Pipeline) -> tuple[str, tuple]:
+    return visible_sql(user, Opportunity.objects.visible_to(user).filter(pipeline=pipeline))
+
+
+def stage_history(user, pipeline: Pipeline) -> list[StageStats]:
+    """Time in stage and conversion for each open stage of `pipeline`, over the visible deals (two queries)."""
+    stages = list(pipeline.stages.filter(outcome=Stage.Outcome.OPEN).order_by("order", "id"))
+    stats = {stage.pk: StageStats(stage) for stage in stages}
+    visible, params = _pipeline_visible(user, pipeline)
+    for stage_id, stays, average, median in _fetch(f"""
+        WITH stays AS (
+            SELECT sc.to_stage_id AS stage_id,
+                   EXTRACT(EPOCH FROM LEAD(sc.created_at) OVER (PARTITION BY sc.opportunity_id
+                                                               ORDER BY sc.created_at, sc.id) - sc.created_at)
+                   / 86400 AS days
+              FROM opportunities_stagechange sc
+             WHERE sc.opportunity_id IN ({visible}))
+        SELECT stage_id, count(*), avg(days), percentile_cont(0.5) WITHIN GROUP (ORDER BY days)
+          FROM stays WHERE days IS NOT NULL GROUP BY stage_id""", params):
+        if stage_id in stats:
+            stats[stage_id].stays, stats[stage_id].average_days, stats[stage_id].median_days = (
+                stays, _dec(average), _dec(median))
+    for stage_id, reached, moved_on, won in _fetch(f"""
+        WITH v AS ({visible}),
+        reached AS (
+            SELECT sc.opportunity_id AS opp, sc.to_stage_id AS stage_id
+              FROM opportunities_stagechange sc WHERE sc.opportunity_id IN (SELECT id FROM v)
+            UNION
+            SELECT o.id, o.stage_id FROM opportunities_opportunity o WHERE o.id IN (SELECT id FROM v)),
+        r AS (SELECT reached.opp, s.id AS stage_id, s."order" AS position, s.outcome
+                FROM reached JOIN opportunities_stage s ON s.id = reached.stage_id AND s.pipeline_id = %s),
+        furthest AS (SELECT opp, max(position) FILTER (WHERE outcome <> 'lost') AS position,
+                            bool_or(outcome = 'won') AS won
+                       FROM r GROUP BY opp)
+        SELECT r.stage_id, count(*), count(*) FILTER (WHERE f.position > r.position), count(*) FILTER (WHERE f.won)
+          FROM r JOIN furthest f ON f.opp = r.opp
+         WHERE r.outcome = 'open' GROUP BY r.stage_id""", [*params, pipeline.pk]):
+        if stage_id in stats:
+            stats[stage_id].reached, stats[stage_id].moved_on, stats[stage_id].won = reached, moved_on, won
+    return [stats[stage.pk] for stage in stages]
+
+
+# --- velocity -----------------------------------------------------------------------------------------------
+
+@dataclass
+class Velocity:
+    open_n: int = 0
+    won_n: int = 0
+    lost_n: int = 0
+    won_amount: Decimal = Decimal(0)
+    won_with_amount: int = 0
+    cycle_days: Decimal = Decimal(0)
+
+    def add(self, other: "Velocity") -> None:
+        for name in ("open_n", "won_n", "lost_n", "won_amount", "won_with_amount", "cycle_days"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def average_deal(self) -> Decimal | None:
+        return (self.won_amount / self.won_with_amount).quantize(Decimal("0.01")) if self.won_with_amount else None
+
+    @property
+    def win_rate(self) -> Decimal | None:
+        """Percent units."""
+        closed = self.won_n + self.lost_n
+        return _dec(Decimal(self.won_n) * 100 / closed) if closed else None
+
+    @property
+    def cycle(self) -> Decimal | None:
+        return _dec(self.cycle_days / self.won_n) if self.won_n else None
+
+    @property
+    def velocity(self) -> Decimal | None:
+        """(open deals × average deal size × win rate) ÷ average cycle, per day; None when a factor is
+        unknown (no deal won in the period) or the cycle is zero. Computed from unrounded factors."""
+        if not self.won_n or not self.won_with_amount or not self.cycle_days:
+            return None
+        closed = self.won_n + self.lost_n
+        size = self.won_amount / self.won_with_amount
+        cycle = self.cycle_days / self.won_n
+        return (self.open_n * size * self.won_n / closed / cycle).quantize(Decimal("0.01"))
+
+
+@dataclass
+class Period:
+    start: dt.date
+    end: dt.date
+    label: str
+    total: Velocity
+    reps: dict  # owner id -> Velocity
+
+
+def velocity(user, kind: str, last_start: dt.date, *, count: int = 6) -> list[Period]:
+    """Sales velocity's factors for the `count` periods ending with the one starting at `last_start`, per owner
+    and in total, over the visible deals (one query)."""
+    starts = [shift(last_start, kind, -i) for i in range(count - 1, -1, -1)]
+    periods = [Period(s, period_end(s, kind), period_label(s, kind), Velocity(), {}) for s in starts]
+    values_sql = ", ".join(["(%s, %s::timestamptz, %s::timestamptz)"] * len(periods))
+    period_params = []
+    for i, p in enumerate(periods):
+        period_params += [i, local_midnight(p.start), local_midnight(p.end)]
+    visible, params = visible_sql(user)
+    in_period = f"({_CLOSED_AT} >= p.starts AND {_CLOSED_AT} < p.ends)"
+    rows = _fetch(f"""
+        WITH p(idx, starts, ends) AS (VALUES {values_sql})
+        SELECT p.idx, o.owner_id,
+               count(*) FILTER (WHERE o.created_at < p.ends AND ({_CLOSED_AT} IS NULL OR {_CLOSED_AT} >= p.ends)),
+               count(*) FILTER (WHERE s.outcome = 'won' AND {in_period}),
+               count(*) FILTER (WHERE s.outcome = 'lost' AND {in_period}),
+               COALESCE(sum(o.amount_corporate) FILTER (WHERE s.outcome = 'won' AND {in_period}), 0),
+               count(o.amount_corporate) FILTER (WHERE s.outcome = 'won' AND {in_period}),
+               COALESCE(sum(EXTRACT(EPOCH FROM {_CLOSED_AT} - o.created_at) / 86400)
+                        FILTER (WHERE s.outcome = 'won' AND {in_period}), 0)
+          FROM p JOIN opportunities_opportunity o ON o.created_at < p.ends
+          JOIN opportunities_stage s ON s.id = o.stage_id
+         WHERE o.id IN ({visible}) AND ({_CLOSED_AT} IS NULL OR {_CLOSED_AT} >= p.starts)
+         GROUP BY p.idx, o.owner_id""", [*period_params, *params])
+    for idx, owner_id, open_n, won_n, lost_n, won_amount, won_with_amount, cycle_days in rows:
+        v = Velocity(open_n, won_n, lost_n, Decimal(won_amount), won_with_amount, Decimal(cycle_days))
+        periods[idx].reps[owner_id] = v
+        periods[idx].total.add(v)
+    return periods
+
+
+@dataclass
+class Group:
+    label: str
+    figures: Velocity
+    user_id: int | None = None
+    team_id: int | None = None
+
+
+def velocity_groups(period: Period) -> tuple[list[Group], list[Group]]:
+    """One period's velocity per rep and per team (a team pools its members' deals: its velocity is computed
+    from the pooled factors, not summed from the members' velocities). Two queries."""
+    owner_ids = [i for i in period.reps if i]
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=owner_ids)}
+    reps = sorted((Group(names.get(owner_id, "—"), v, user_id=owner_id) for owner_id, v in period.reps.items()),
+                  key=lambda g: g.label.lower())
+    teams: dict[int, Group] = {}
+    for team_id, team_name, member_id in (Team.members.through.objects.filter(user_id__in=owner_ids)
+                                          .values_list("team_id", "team__name", "user_id")):
+        group = teams.setdefault(team_id, Group(team_name, Velocity(), team_id=team_id))
+        group.figures.add(period.reps[member_id])
+    return reps, sorted(teams.values(), key=lambda g: g.label.lower())
+
+
+# --- win/loss -----------------------------------------------------------------------------------------------
+
+@dataclass
+class WinLoss:
+    label: str
+    won_n: int
+    lost_n: int
+    won_amount: Decimal
+    lost_amount: Decimal
+    key: object = None
+
+    @property
+    def win_rate(self) -> Decimal | None:
+        closed = self.won_n + self.lost_n
+        return _dec(Decimal(self.won_n) * 100 / closed) if closed else None
+
+
+def closed_between(user, start: dt.date, end: dt.date):
+    """The visible deals won or lost from `start` up to and including `end` (by when they closed)."""
+    return (Opportunity.objects.visible_to(user)
+            .exclude(stage__outcome=Stage.Outcome.OPEN)
+            .annotate(closed=Coalesce("closed_at", "stage_entered_at"))
+            .filter(closed__gte=local_midnight(start), closed__lt=local_midnight(end + dt.timedelta(days=1))))
+
+
+def _win_loss_by(qs, key: str, extra: tuple = ()) -> list[tuple]:
+    won, lost = Q(stage__outcome=Stage.Outcome.WON), Q(stage__outcome=Stage.Outcome.LOST)
+    return list(qs.values(key, *extra).annotate(
+        won_n=Count("id", filter=won), lost_n=Count("id", filter=lost),
+        won_amount=Sum("amount_corporate", filter=won, default=Decimal(0)),
+        lost_amount=Sum("amount_corporate", filter=lost, default=Decimal(0))).order_by())
+
+
+def win_loss(user, start: dt.date, end: dt.date) -> dict:
+    """Win rates by rep, lead source and campaign, loss reasons, and the stage deals were lost from (constant
+    number of queries)."""
+    from django.utils.translation import gettext as _
+
+    from crm.customization.models import PicklistValue
+
+    qs = closed_between(user, start, end)
+    by_rep = [WinLoss(" ".join(filter(None, (r["owner__first_name"], r["owner__last_name"]))) or r["owner__email"]
+                      or _("No owner"), r["won_n"], r["lost_n"], r["won_amount"], r["lost_amount"], r["owner_id"])
+              for r in _win_loss_by(qs, "owner_id", ("owner__first_name", "owner__last_name", "owner__email"))]
+    by_source = [WinLoss(r["lead_source"] or _("No lead source"), r["won_n"], r["lost_n"], r["won_amount"],
+                         r["lost_amount"], r["lead_source"]) for r in _win_loss_by(qs, "lead_source")]
+    by_campaign = [WinLoss(r["campaign__name"] or _("No campaign"), r["won_n"], r["lost_n"], r["won_amount"],
+                           r["lost_amount"], r["campaign_id"]) for r in _win_loss_by(qs, "campaign_id", ("campaign__name",))]
+    lost = qs.filter(stage__outcome=Stage.Outcome.LOST)
+    reasons_rows = list(lost.values("loss_reason_id").annotate(
+        n=Count("id"), amount=Sum("amount_corporate", default=Decimal(0))).order_by("-n", "loss_reason_id"))
+    labels = {v.pk: str(v.label_translations.get(_lang()) or v.label)
+              for v in PicklistValue.objects.filter(pk__in=[r["loss_reason_id"] for r in reasons_rows if r["loss_reason_id"]])}
+    reasons = [(labels.get(r["loss_reason_id"], _("No reason given")), r["n"], r["amount"]) for r in reasons_rows]
+    visible, params = visible_sql(user, lost)
+    # The stage each lost deal was lost from: the from_stage of its latest change into a lost stage.
+    stage_rows = _fetch(f"""
+        WITH last_loss AS (
+            SELECT DISTINCT ON (sc.opportunity_id) sc.opportunity_id, sc.from_stage_id
+              FROM opportunities_stagechange sc JOIN opportunities_stage t ON t.id = sc.to_stage_id
+             WHERE t.outcome = 'lost' AND sc.opportunity_id IN ({visible})
+             ORDER BY sc.opportunity_id, sc.created_at DESC, sc.id DESC)
+        SELECT l.from_stage_id, count(*), COALESCE(sum(o.amount_corporate), 0)
+          FROM last_loss l JOIN opportunities_opportunity o ON o.id = l.opportunity_id
+         GROUP BY l.from_stage_id""", params)
+    stages = {s.pk: s for s in Stage.objects.filter(pk__in=[r[0] for r in stage_rows if r[0]]).select_related("pipeline")}
+    lost_at = sorted(((stages.get(stage_id), n, amount) for stage_id, n, amount in stage_rows),
+                     key=lambda r: (r[0] is None, r[0].pipeline.order if r[0] else 0, r[0].order if r[0] else 0))
+    total = WinLoss(_("All"), sum(r.won_n for r in by_rep), sum(r.lost_n for r in by_rep),
+                    sum((r.won_amount for r in by_rep), Decimal(0)), sum((r.lost_amount for r in by_rep), Decimal(0)))
+    key = lambda r: (-(r.won_n + r.lost_n), str(r.label).lower())  # noqa: E731
+    return {"total": total, "by_rep": sorted(by_rep, key=key), "by_source": sorted(by_source, key=key),
+            "by_campaign": sorted(by_campaign, key=key), "reasons": reasons, "lost_at": lost_at}
+
+
+def _lang() -> str:
+    from django.utils.translation import get_language
+
+    return get_language() or "en"

@@ -1,0 +1,44 @@
+"""Forms of the analytics and forecast pages: a date range for win/loss, and the quota grid (one amount per
+person the reader manages, for one period)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+DATE_INPUT = {"type": "date"}
+
+
+class DateRangeForm(forms.Form):
+    start = forms.DateField(label=_("Closed from"), widget=forms.DateInput(attrs=DATE_INPUT))
+    end = forms.DateField(label=_("Closed until"), widget=forms.DateInput(attrs=DATE_INPUT))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError(_("The start of the period must not be after its end."))
+        return data
+
+    @classmethod
+    def default_range(cls, today: dt.date) -> tuple[dt.date, dt.date]:
+        """The last 365 days, today included."""
+        return today - dt.timedelta(days=364), today
+
+
+class QuotaGridForm(forms.Form):
+    """One optional amount per user (field name "quota_<id>"); an emptied amount removes the quota."""
+
+    def __init__(self, *args, users, initial_amounts: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.users = list(users)
+        for user in self.users:
+            self.fields[f"quota_{user.pk}"] = forms.DecimalField(
+                label=str(user), required=False, min_value=0, max_digits=18, decimal_places=2,
+                initial=initial_amounts.get(user.pk), localize=True)
+
+    def amounts(self) -> dict:
+        return {user.pk: self.cleaned_data.get(f"quota_{user.pk}") for user in self.users}
+
+    def rows(self):
+        return [(user, self[f"quota_{user.pk}"]) for user in self.users]

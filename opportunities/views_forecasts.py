@@ -1,0 +1,141 @@
+"""Forecast, drill-down, quotas, snapshots and "what moved": thin views over opportunities.forecasts."""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.access.models import Role, User
+from crm.core.formatting import format_date
+from opportunities import forecasts
+from opportunities.forms_forecasts import QuotaGridForm
+from opportunities.models import ForecastSnapshot, PeriodKind, Quota
+from opportunities.views_analytics import require_view
+
+
+def _period_links(view: str, kind: str, start) -> dict:
+    def url(k, s):
+        return f"{reverse(view)}?{urlencode({'kind': k, 'start': s.isoformat()})}"
+
+    return {"previous_url": url(kind, forecasts.shift(start, kind, -1)),
+            "next_url": url(kind, forecasts.shift(start, kind, 1)),
+            "current_url": url(kind, forecasts.period_start(timezone.localdate(), kind)),
+            "kind_urls": [(value, label, url(value, forecasts.period_start(start, value)))
+                          for value, label in PeriodKind.choices]}
+
+
+@login_required
+def forecast(request):
+    user = request.user
+    require_view(user)
+    kind, start = forecasts.parse_period(request.GET.get("kind"), request.GET.get("start"))
+    result = forecasts.forecast(user, kind, start)
+    return render(request, "opportunities/forecasts/forecast.html", {
+        "forecast": result, "kind": kind, "start": start, "amounts_hidden": forecasts.amounts_hidden(user),
+        "can_set_quotas": forecasts.managed_users(user).exists(), "section": "forecast",
+        "deals_url": reverse("opportunities:forecast_deals"),
+        **_period_links("opportunities:forecast", kind, start),
+    })
+
+
+@login_required
+def forecast_deals(request):
+    """The deals behind one number of the forecast."""
+    user = request.user
+    require_view(user)
+    kind, start = forecasts.parse_period(request.GET.get("kind"), request.GET.get("start"))
+    category = request.GET.get("category") or None
+    owner_id = _int(request.GET.get("owner"))
+    role_id = _int(request.GET.get("role"))
+    owner = User.objects.filter(pk=owner_id).first() if owner_id else None
+    role = Role.objects.filter(pk=role_id).first() if role_id and not owner_id else None
+    qs = forecasts.drilldown(user, kind, start, category=category, owner_id=owner_id, role_id=role_id,
+                             others=request.GET.get("others") == "1")
+    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    end = forecasts.period_end(start, kind)
+    list_params = {"close_date_after": start.isoformat(),
+                   "close_date_before": (end - dt.timedelta(days=1)).isoformat()}
+    if owner_id:
+        list_params["owner"] = owner_id
+    if category in ("commit", "best_case", "pipeline", "open"):
+        list_params["open"] = "1"
+    labels = {"won": _("Closed won"), "commit": _("Commit"), "best_case": _("Best case"), "pipeline": _("Pipeline"),
+              "open": _("Open deals")}
+    return render(request, "opportunities/forecasts/deals.html", {
+        "page": page, "kind": kind, "start": start, "period_label": forecasts.period_label(start, kind),
+        "category_label": labels.get(category, _("All deals")), "owner": owner, "role": role,
+        "amounts_hidden": forecasts.amounts_hidden(user), "section": "forecast",
+        "list_url": f"{reverse('opportunities:list')}?{urlencode(list_params)}",
+        "back_url": f"{reverse('opportunities:forecast')}?{urlencode({'kind': kind, 'start': start.isoformat()})}",
+        "query": urlencode({k: v for k, v in request.GET.items() if k != "page"}),
+    })
+
+
+def _int(value):
+    try:
+        return int(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+@login_required
+def quotas(request):
+    user = request.user
+    require_view(user)
+    users = list(forecasts.managed_users(user))
+    if not users:
+        raise Http404
+    kind, start = forecasts.parse_period(request.GET.get("kind"), request.GET.get("start"))
+    initial = dict(Quota.objects.filter(period_kind=kind, period_start=start, user__in=users)
+                   .values_list("user_id", "amount"))
+    form = QuotaGridForm(request.POST or None, users=users, initial_amounts=initial)
+    if request.method == "POST" and form.is_valid():
+        forecasts.quotas_set(actor=user, period_kind=kind, period_start=start, amounts=form.amounts())
+        messages.success(request, _("Quotas for %(period)s saved.") % {"period": forecasts.period_label(start, kind)})
+        return redirect(f"{reverse('opportunities:quotas')}?{urlencode({'kind': kind, 'start': start.isoformat()})}")
+    return render(request, "opportunities/forecasts/quotas.html", {
+        "form": form, "kind": kind, "start": start, "period_label": forecasts.period_label(start, kind),
+        "section": "quotas", **_period_links("opportunities:quotas", kind, start),
+    })
+
+
+def _default_before(snapshots: list[ForecastSnapshot]) -> ForecastSnapshot | None:
+    this_week = forecasts.week_of(timezone.localdate())
+    earlier = [s for s in snapshots if s.week < this_week]
+    return earlier[0] if earlier else (snapshots[-1] if snapshots else None)
+
+
+@login_required
+def what_moved(request):
+    user = request.user
+    require_view(user)
+    snapshots = list(ForecastSnapshot.objects.order_by("-week"))
+    kind = request.GET.get("kind") if request.GET.get("kind") in PeriodKind.values else PeriodKind.MONTH
+    by_id = {str(s.pk): s for s in snapshots}
+    before = by_id.get(request.GET.get("from")) or _default_before(snapshots)
+    after = by_id.get(request.GET.get("to"))
+    moved = forecasts.what_moved(user, before, after, kind=kind) if before else None
+    return render(request, "opportunities/forecasts/what_moved.html", {
+        "snapshots": snapshots, "before": before, "after": after, "moved": moved, "kind": kind,
+        "kinds": PeriodKind.choices, "labels": forecasts.move_labels(), "moves": forecasts.MOVES,
+        "amounts_hidden": forecasts.amounts_hidden(user), "section": "moved",
+    })
+
+
+@login_required
+@require_POST
+def snapshot_take(request):
+    if not request.user.is_crm_admin:
+        raise Http404
+    snapshot = forecasts.snapshot_take(replace=True)
+    messages.success(request, _("Forecast snapshot of the week of %(week)s taken.") % {"week": format_date(snapshot.week)})
+    return redirect("opportunities:what_moved")
