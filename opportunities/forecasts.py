@@ -215,10 +215,14 @@ def forecast(user, kind: str, start: dt.date) -> Forecast:
 
     roles = scope_roles(user)
     role_paths = {role.pk: role.path for role in roles}
-    people = list(User.objects.filter(is_active=True, role_id__in=list(role_paths))
-                  .order_by("first_name", "last_name", "email")) if roles else []
-    if not any(person.pk == user.pk for person in people):
-        people.insert(0, user)
+    # The reader and the people below them; not peers in the reader's own role (a rep never sees a fellow
+    # rep's row, not even its quota).
+    people = [user] + (list(User.objects.filter(is_active=True, role_id__in=list(role_paths))
+                            .exclude(role_id=user.role_id).exclude(pk=user.pk)
+                            .order_by("first_name", "last_name", "email")) if roles else [])
+    if user.is_crm_admin and not user.role_id:
+        people = [user] + list(User.objects.filter(is_active=True).exclude(pk=user.pk)
+                               .order_by("first_name", "last_name", "email"))
     quotas = dict(Quota.objects.filter(period_kind=kind, period_start=start, user_id__in=[p.pk for p in people])
                   .values_list("user_id", "amount"))
 
