@@ -32,7 +32,13 @@ class Config(AppConfig):
                                fetch=stage_change_items, order=20))
         register_rollup("open_pipeline", _("Open pipeline"), open_pipeline, kind="money", order=10)
         register_rollup("won_revenue", _("Won revenue"), won_revenue, kind="money", order=20)
+        # Pipelines and their stages are set up under /settings/ (helper A).
+        from crm.core.settings_sections import register_section
+
+        register_section("pipelines", _("Pipelines and stages"), "kanban", "opportunities:setup_pipelines",
+                         right="manage_customization", order=260)
         records.register(Opportunity, slug="opportunities", list=LIST, imports=import_spec(), list_url_name="opportunities:list", detail_url_name="opportunities:detail",
+                         create_url_name="opportunities:create",
                          icon="graph-up-arrow", search_fields=("name",),
                          fields=("name", "account", "pipeline", "stage", "amount", "currency", "probability",
                                  "close_date", "owner"), nav_order=40)

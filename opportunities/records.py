@@ -29,6 +29,17 @@ class OpportunityFilter(RecordFilterSet):
         ("quarter", _("This quarter"))])
     closing.fls_field = "close_date"
 
+    won = django_filters.BooleanFilter(method="filter_won", label=_("Won only"), widget=forms.CheckboxInput)
+    won.fls_field = "stage"
+    lost = django_filters.BooleanFilter(method="filter_lost", label=_("Lost only"), widget=forms.CheckboxInput)
+    lost.fls_field = "stage"
+
+    def filter_won(self, qs, name, value):
+        return qs.filter(stage__outcome="won") if value else qs
+
+    def filter_lost(self, qs, name, value):
+        return qs.filter(stage__outcome="lost") if value else qs
+
     def filter_open(self, qs, name, value):
         return qs.filter(stage__outcome="open") if value else qs
 
@@ -51,20 +62,28 @@ class OpportunityFilter(RecordFilterSet):
 
 LIST = ListSpec(
     columns=("name", "account", "stage", "amount", "probability", "close_date", "owner"),
-    optional_columns=("contact", "pipeline", "currency", "lead_source", "campaign", "created_at", "updated_at"),
+    optional_columns=("contact", "pipeline", "currency", "amount_corporate", "expected_revenue", "opportunity_type",
+                      "next_step", "competitors", "loss_reason", "lead_source", "campaign", "created_at",
+                      "updated_at"),
     default_sort="close_date",
     # Stages run in their pipeline's order, not alphabetically.
     sorts={"stage": lambda: [F("pipeline__order"), F("stage__order")]},
     search_fields=("name", "account__name"),
-    filters=("pipeline", "stage", "owner", "account", "contact", "amount", "probability", "close_date", "created_at"),
+    filters=("pipeline", "stage", "owner", "account", "contact", "opportunity_type", "amount", "amount_corporate",
+             "probability", "close_date", "lead_source", "campaign", "loss_reason", "created_at"),
     filterset=OpportunityFilter,
     views=(View("my-open", _("My open opportunities"), "mine=1&open=1"),
-           View("closing-month", _("Closing this month"), "open=1&closing=month")),
-    export_fields=("name", "account", "contact", "pipeline", "stage", "amount", "currency", "probability", "close_date",
-                   "lead_source", "campaign", "description", "owner", "created_at"),
-    cells={"amount": money_cell("amount", "currency")},
+           View("closing-month", _("Closing this month"), "open=1&closing=month"),
+           View("won-quarter", _("Won this quarter"), "won=1&closing=quarter"),
+           View("lost", _("Lost"), "lost=1")),
+    export_fields=("name", "account", "contact", "opportunity_type", "pipeline", "stage", "amount", "currency",
+                   "amount_corporate", "probability", "expected_revenue", "close_date", "lead_source", "campaign",
+                   "next_step", "competitors", "loss_reason", "description", "owner", "created_at"),
+    cells={"amount": money_cell("amount", "currency"), "amount_corporate": money_cell("amount_corporate"),
+           "expected_revenue": money_cell("expected_revenue")},
     load=("name", "currency"),
     create_label=_("New opportunity"),
+    template="opportunities/opportunity_list.html",
     count_text=ngettext_lazy("%(n)s opportunity", "%(n)s opportunities", "count"),
     count_capped=_("More than %(n)s opportunities: filter or search to narrow the list."),
     empty_text=_("No opportunities match."),
