@@ -21,6 +21,15 @@ class Config(AppConfig):
 
         register_panel("accounts.account", "opportunities", "lists/_related.html", account_opportunities, order=20)
         register_panel("accounts.contact", "opportunities", "lists/_related.html", contact_opportunities, order=20)
+        # Products on an opportunity (line items), and the currencies section of /settings/.
+        from crm.core.settings_sections import register_section
+
+        from .line_items import panel_context as line_items_panel
+
+        register_panel("opportunities.opportunity", "line_items", "opportunities/line_items/panel.html",
+                       line_items_panel, order=10)
+        register_section("currencies", _("Currencies and exchange rates"), "currency-exchange",
+                         "opportunities:currencies", right="manage_customization", order=300)
 
         # Stage changes are items of the merged (360°) timeline; an account hierarchy rolls up the pipeline.
         from accounts.rollups import register_rollup

@@ -2,12 +2,30 @@ from django.urls import path
 
 from crm.lists.views import record_list
 from opportunities import views
+from opportunities import views_currency, views_products
 from opportunities import views_board, views_setup
 
 app_name = "opportunities"
 urlpatterns = [
     path("", record_list, {"record_type": "opportunities.opportunity"}, name="list"),
     path("<int:pk>/", views.opportunity_detail, name="detail"),
+    path("products/", views_products.product_list, name="product_list"),
+    path("products/new/", views_products.product_edit, name="product_create"),
+    path("products/<int:pk>/", views_products.product_detail, name="product_detail"),
+    path("products/<int:pk>/edit/", views_products.product_edit, name="product_edit"),
+    path("products/<int:pk>/active/", views_products.product_toggle, name="product_toggle"),
+    path("price-books/", views_products.price_book_list, name="price_book_list"),
+    path("price-books/new/", views_products.price_book_edit, name="price_book_create"),
+    path("price-books/<int:pk>/", views_products.price_book_detail, name="price_book_detail"),
+    path("price-books/<int:pk>/edit/", views_products.price_book_edit, name="price_book_edit"),
+    path("price-books/prices/<int:pk>/", views_products.price_entry_edit, name="price_entry_edit"),
+    path("<int:pk>/lines/new/", views_products.line_edit, name="line_create"),
+    path("<int:pk>/lines/<int:line_pk>/", views_products.line_edit, name="line_edit"),
+    path("<int:pk>/lines/<int:line_pk>/remove/", views_products.line_remove, name="line_remove"),
+    path("<int:pk>/lines/price-book/", views_products.line_price_book, name="line_price_book"),
+    path("setup/currencies/", views_currency.currency_settings, name="currencies"),
+    path("setup/currencies/rates/<int:pk>/", views_currency.rate_edit, name="rate_edit"),
+    path("setup/currencies/import/", views_currency.rate_import, name="rate_import"),
     path("new/", views.opportunity_create, name="create"),
     path("<int:pk>/edit/", views.opportunity_edit, name="edit"),
     path("<int:pk>/delete/", views.opportunity_delete, name="delete"),
