@@ -247,21 +247,24 @@ def win_loss(user, start: dt.date, end: dt.date) -> dict:
     number of queries)."""
     from django.utils.translation import gettext as _
 
-    from crm.customization.models import PicklistValue
-
     qs = closed_between(user, start, end)
     by_rep = [WinLoss(" ".join(filter(None, (r["owner__first_name"], r["owner__last_name"]))) or r["owner__email"]
                       or _("No owner"), r["won_n"], r["lost_n"], r["won_amount"], r["lost_amount"], r["owner_id"])
               for r in _win_loss_by(qs, "owner_id", ("owner__first_name", "owner__last_name", "owner__email"))]
-    by_source = [WinLoss(r["lead_source"] or _("No lead source"), r["won_n"], r["lost_n"], r["won_amount"],
-                         r["lost_amount"], r["lead_source"]) for r in _win_loss_by(qs, "lead_source")]
+    # An opportunity's lead source is text; a value that is a key of the leads' source picklist shows its label.
+    from crm.customization import picklists
+
+    source_labels = {v.value: v.display_label for v in picklists.values("leads.source", active_only=False)}
+    by_source = [WinLoss(source_labels.get(r["lead_source"], r["lead_source"]) or _("No lead source"), r["won_n"],
+                         r["lost_n"], r["won_amount"], r["lost_amount"], r["lead_source"])
+                 for r in _win_loss_by(qs, "lead_source")]
     by_campaign = [WinLoss(r["campaign__name"] or _("No campaign"), r["won_n"], r["lost_n"], r["won_amount"],
                            r["lost_amount"], r["campaign_id"]) for r in _win_loss_by(qs, "campaign_id", ("campaign__name",))]
     lost = qs.filter(stage__outcome=Stage.Outcome.LOST)
     reasons_rows = list(lost.values("loss_reason_id").annotate(
         n=Count("id"), amount=Sum("amount_corporate", default=Decimal(0))).order_by("-n", "loss_reason_id"))
-    labels = {v.pk: str(v.label_translations.get(_lang()) or v.label)
-              for v in PicklistValue.objects.filter(pk__in=[r["loss_reason_id"] for r in reasons_rows if r["loss_reason_id"]])}
+    labels = {r["loss_reason_id"]: picklists.get(r["loss_reason_id"]).display_label
+              for r in reasons_rows if r["loss_reason_id"] and picklists.get(r["loss_reason_id"])}
     reasons = [(labels.get(r["loss_reason_id"], _("No reason given")), r["n"], r["amount"]) for r in reasons_rows]
     visible, params = visible_sql(user, lost)
     # The stage each lost deal was lost from: the from_stage of its latest change into a lost stage.
@@ -283,8 +286,3 @@ def win_loss(user, start: dt.date, end: dt.date) -> dict:
     return {"total": total, "by_rep": sorted(by_rep, key=key), "by_source": sorted(by_source, key=key),
             "by_campaign": sorted(by_campaign, key=key), "reasons": reasons, "lost_at": lost_at}
 
-
-def _lang() -> str:
-    from django.utils.translation import get_language
-
-    return get_language() or "en"

@@ -520,3 +520,18 @@ def seed_demo(context: dict | None = None) -> None:
             line.stage = open_stage
         line.save()
     snapshot_take()
+
+
+# --- home ---------------------------------------------------------------------------------------------------
+
+def home_widget(request) -> dict | None:
+    """Home: this quarter's forecast for the reader's part of the hierarchy (hidden for users who cannot view
+    opportunities or whose profile hides amounts, and when there is nothing to show)."""
+    user = request.user
+    if not user.can(RT, "view") or amounts_hidden(user):
+        return None
+    start = period_start(timezone.localdate(), PeriodKind.QUARTER)
+    result = forecast(user, PeriodKind.QUARTER, start)
+    if not (result.total.won_n or result.total.open_n or result.total.quota):
+        return None
+    return {"forecast": result, "start": start, "kind": PeriodKind.QUARTER}

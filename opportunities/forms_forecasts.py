@@ -26,6 +26,19 @@ class DateRangeForm(forms.Form):
         return today - dt.timedelta(days=364), today
 
 
+class AmountField(forms.DecimalField):
+    """A money amount typed as the user's language writes it ("12 500,00", "۱۲٬۵۰۰"), or plainly ("12500.00")."""
+
+    def to_python(self, value):
+        from crm.core.formatting import parse_number
+
+        if isinstance(value, str) and value.strip():
+            parsed = parse_number(value)
+            if parsed is not None:
+                value = str(parsed)
+        return super().to_python(value)
+
+
 class QuotaGridForm(forms.Form):
     """One optional amount per user (field name "quota_<id>"); an emptied amount removes the quota."""
 
@@ -33,9 +46,9 @@ class QuotaGridForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.users = list(users)
         for user in self.users:
-            self.fields[f"quota_{user.pk}"] = forms.DecimalField(
+            self.fields[f"quota_{user.pk}"] = AmountField(
                 label=str(user), required=False, min_value=0, max_digits=18, decimal_places=2,
-                initial=initial_amounts.get(user.pk), localize=True)
+                initial=initial_amounts.get(user.pk))
 
     def amounts(self) -> dict:
         return {user.pk: self.cleaned_data.get(f"quota_{user.pk}") for user in self.users}

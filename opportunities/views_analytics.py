@@ -30,10 +30,11 @@ def stage_history(request):
         (p for p in pipelines if p.is_default), pipelines[0])
     kind, last_start = parse_period(request.GET.get("kind"), None)
     periods = analytics.velocity(user, kind, last_start)
+    # By rep and by team: the chosen period, by default the last complete one (the current one has barely begun).
     try:
-        chosen = min(max(int(request.GET.get("period", len(periods) - 1)), 0), len(periods) - 1)
+        chosen = min(max(int(request.GET.get("period", len(periods) - 2)), 0), len(periods) - 1)
     except ValueError:
-        chosen = len(periods) - 1
+        chosen = len(periods) - 2
     reps, teams = analytics.velocity_groups(periods[chosen])
     hidden = amounts_hidden(user)
     chart = {"labels": [p.label for p in periods],

@@ -157,7 +157,7 @@ def test_forecast_page_links_each_number_to_its_deals(client, company, django_as
         response = client.get(url)
     page = response.content.decode()
     assert response.status_code == 200 and "Q3 2026" in page
-    assert "€2,000.00" in page and "40%" in page and "Eve East" not in page
+    assert "€2,000.00" in page and "40.0%" in page and "Eve East" not in page
     rita = company["rep1"]
     link = f"{reverse('opportunities:forecast_deals')}?kind=quarter&amp;start=2026-07-01&amp;category=commit&amp;owner={rita.pk}"
     assert link in page
@@ -247,3 +247,28 @@ def test_quota_page_rejects_a_negative_amount(client, company):
                            {f"quota_{rita.pk}": "-5"})
     assert response.status_code == 200 and response.context["form"].errors
     assert Quota.objects.get(user=rita, period_kind="quarter", period_start=Q3).amount == 2000
+
+
+def test_home_shows_this_quarters_forecast_for_the_readers_subtree(client, company):
+    from django.utils import timezone
+
+    manager, rita = company["manager"], company["rep1"]
+    start = forecasts.period_start(timezone.localdate(), "quarter")
+    deal(rita, "Closed won", 4321, start)
+    Quota.objects.create(user=rita, period_kind="quarter", period_start=start, amount=8642)
+    client.force_login(manager)
+
+    page = client.get(reverse("home")).content.decode()
+
+    assert 'id="home-forecast"' in page and "€4,321.00" in page and "50.0%" in page
+    client.force_login(company["east"])
+    assert "€4,321.00" not in client.get(reverse("home")).content.decode()
+
+
+def test_quota_amounts_are_read_as_the_users_language_writes_them(client, company):
+    manager, rita, rolf = company["manager"], company["rep1"], company["rep2"]
+    client.force_login(manager)
+    url = reverse("opportunities:quotas") + "?kind=month&start=2026-11-01"
+    client.post(url, {f"quota_{rita.pk}": "12 500,50", f"quota_{rolf.pk}": "۱۲٬۵۰۰"}, HTTP_ACCEPT_LANGUAGE="fi")
+    amounts = dict(Quota.objects.filter(period_start=dt.date(2026, 11, 1)).values_list("user_id", "amount"))
+    assert amounts == {rita.pk: Decimal("12500.50"), rolf.pk: Decimal("12500")}
