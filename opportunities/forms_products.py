@@ -48,6 +48,15 @@ class RateImportForm(forms.Form):
         return upload
 
 
+class ProductImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("CSV or XLSX file"),
+                           help_text=gettext_lazy("Columns code and name, then any of family, description, active, "
+                                                  "list price and currency."))
+    good_rows_only = forms.BooleanField(
+        label=gettext_lazy("Import the good rows and skip the bad ones"), required=False,
+        help_text=gettext_lazy("Otherwise nothing is written when any row is bad."))
+
+
 # --- products and price books ---------------------------------------------------------------------------------
 
 class ProductForm(forms.ModelForm):

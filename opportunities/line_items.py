@@ -134,3 +134,8 @@ def panel_context(request, opportunity: Opportunity) -> dict | None:
         "lock_reason": locked,
         "opportunity": opportunity,
     }
+
+
+def amount_follows_lines(opportunity: Opportunity) -> bool:
+    """True when the amount is the sum of line items (forms should show it read-only then)."""
+    return bool(opportunity.pk) and opportunity.line_items.exists()

@@ -3,12 +3,14 @@ Writes are audited (admins with the customization right make them); an inactive 
 have it but is offered for no new line. Also the demo catalogue."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from opportunities.models import PriceBook, PriceBookEntry, Product
 
@@ -121,6 +123,132 @@ def price_remove(*, actor, entry: PriceBookEntry) -> None:
     entry.delete()
 
 
+# --- import from CSV or XLSX ---------------------------------------------------------------------------------
+
+PRODUCT_HEADERS = {
+    "code": ("code", "product code", "product_code", "productcode", "sku"),
+    "name": ("name", "product name", "product_name", "productname"),
+    "family": ("family", "product family", "product_family"),
+    "description": ("description",),
+    "active": ("active", "is_active", "isactive"),
+    "list_price": ("list price", "list_price", "listprice", "price", "unit price", "unit_price"),
+    "currency": ("currency", "currencyisocode", "currency code"),
+}
+TRUE, FALSE = {"1", "yes", "true", "y", "x", "kyllä", "بله"}, {"0", "no", "false", "n", "ei", "خیر"}
+
+
+@dataclass
+class ProductImport:
+    """The rows of a products file that can be written, and each bad row's number and reason."""
+
+    rows: list[dict] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+
+
+def read_products(uploaded) -> ProductImport:
+    """Read an uploaded .csv or .xlsx of products (the shared import reader: encodings, delimiters, limits).
+    Columns: code and name, then any of family, description, active, list price and currency (the price goes
+    into the standard book of that currency, the corporate one when empty). Nothing is written here."""
+    from crm.imports.reading import ImportRefused, check_limits, file_format, read_csv, read_xlsx
+    from opportunities.currency import corporate_currency
+
+    result = ProductImport()
+    try:
+        fmt = file_format(uploaded.name)
+        if fmt not in ("csv", "xlsx"):
+            raise ImportRefused(_("Upload a .csv or .xlsx file."))
+        check_limits(uploaded, fmt)
+        table = (read_csv if fmt == "csv" else read_xlsx)(uploaded.read())
+    except ImportRefused as refused:
+        result.errors.append((1, str(refused)))
+        return result
+    for problem in table.problems:
+        result.errors.append((problem["row"], " ".join(str(e) for e in problem["errors"])))
+    names = [h.strip().lower() for h in table.headers]
+    columns = {key: next((i for i, h in enumerate(names) if h in aliases), None)
+               for key, aliases in PRODUCT_HEADERS.items()}
+    missing = [key for key in ("code", "name") if columns[key] is None]
+    if missing:
+        result.errors.append((1, _("The first row must name the columns code and name; missing: %(columns)s.")
+                              % {"columns": ", ".join(missing)}))
+        return result
+    books = {b.currency: b for b in PriceBook.objects.filter(is_standard=True)}
+    seen: dict[str, int] = {}
+    code_field = Product._meta.get_field("code")
+    for number, row in zip(table.numbers, table.rows):
+        def cell(key):
+            index = columns[key]
+            return row[index].strip() if index is not None and index < len(row) else ""
+
+        code, name = cell("code"), cell("name")
+        active, price_text = cell("active").lower(), cell("list_price")
+        currency = (cell("currency") or corporate_currency()).upper()
+        price = None
+        if price_text:
+            from crm.core.formatting import parse_number
+
+            price = parse_number(price_text)
+            if price is not None and price.is_finite() and abs(price) < Decimal("1e14"):
+                price = price.quantize(Decimal("0.01"))
+            else:
+                price = None
+        if not code:
+            result.errors.append((number, _("The product code is empty.")))
+        elif len(code) > code_field.max_length:
+            result.errors.append((number, _("The product code is longer than %(count)s characters.") % {
+                "count": code_field.max_length}))
+        elif code.lower() in seen:
+            result.errors.append((number, _("Row %(row)s already has the product code “%(code)s”.") % {
+                "row": seen[code.lower()], "code": code}))
+        elif not name:
+            result.errors.append((number, _("The name is empty.")))
+        elif active and active not in TRUE | FALSE:
+            result.errors.append((number, _("“%(value)s” is not yes or no.") % {"value": cell("active")}))
+        elif price_text and (price is None or price < 0):
+            result.errors.append((number, _("The list price “%(price)s” is not a number of zero or more.") % {
+                "price": price_text}))
+        elif price is not None and currency not in books:
+            result.errors.append((number, _("There is no standard price book in %(currency)s.") % {
+                "currency": currency}))
+        else:
+            seen[code.lower()] = number
+            result.rows.append({"code": code, "name": name[:200], "family": cell("family")[:100],
+                                "description": cell("description"),
+                                "is_active": active not in FALSE if active else None,
+                                "price": price, "book": books.get(currency)})
+    return result
+
+
+@transaction.atomic
+def products_import(*, actor, parsed: ProductImport, good_rows_only: bool = False) -> ProductImport:
+    """Create or update (by code) the parsed products and their standard-book prices: nothing when a row is bad,
+    unless `good_rows_only`."""
+    if parsed.errors and not good_rows_only:
+        return parsed
+    existing = {p.code.lower(): p for p in Product.objects.filter(
+        code__in=[r["code"] for r in parsed.rows])}
+    for row in parsed.rows:
+        product = existing.get(row["code"].lower())
+        if product is None:
+            product = Product(code=row["code"])
+            parsed.created += 1
+        else:
+            parsed.updated += 1
+        product.name, product.family = row["name"], row["family"] or product.family
+        product.description = row["description"] or product.description
+        if row["is_active"] is not None:
+            product.is_active = row["is_active"]
+        product.save()
+        if row["price"] is not None:
+            PriceBookEntry.objects.update_or_create(price_book=row["book"], product=product,
+                                                    defaults={"unit_price": row["price"]})
+    _audit(actor, "products_imported", None, {"created": parsed.created, "updated": parsed.updated,
+                                               "bad_rows": len(parsed.errors)})
+    return parsed
+
+
 # --- demo -----------------------------------------------------------------------------------------------------
 
 DEMO_PRODUCTS = [
@@ -163,7 +291,7 @@ def seed_demo(context: dict | None = None) -> None:
     eur = PriceBook.objects.filter(is_standard=True, currency=corporate).first() or PriceBook.objects.create(
         name="Standard price book", currency=corporate, is_standard=True)
     usd = PriceBook.objects.filter(is_standard=True, currency="USD").first() or PriceBook.objects.create(
-        name="Standard price book (USD)", currency="USD", is_standard=True)
+        name="Standard price book", currency="USD", is_standard=True)
     partner = PriceBook.objects.create(name="Partner prices", currency=corporate,
                                        description="Reseller prices, 15 % below the standard book.")
     products = {}

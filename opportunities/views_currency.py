@@ -47,6 +47,8 @@ def currency_settings(request):
             "currency": rate.currency, "date": rate.valid_from.isoformat()})
         return redirect("opportunities:currencies")
     rates = list(ExchangeRate.objects.order_by("currency", "-valid_from"))
+    for rate in rates:  # as typed: 1.085, not 1.08500000
+        rate.decimals = max(0, -rate.rate.normalize().as_tuple().exponent)
     currencies = [{"code": code, "name": currency_name(code), "rates": list(group)}
                   for code, group in groupby(rates, key=lambda r: r.currency)]
     return render_settings(request, "opportunities/currency/settings.html", {

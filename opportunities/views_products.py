@@ -19,6 +19,7 @@ from opportunities.forms_products import (
     PriceBookForm,
     ProductFilterForm,
     ProductForm,
+    ProductImportForm,
     ProductPriceForm,
 )
 from opportunities.models import LineItem, Opportunity, PriceBook, PriceBookEntry, Product
@@ -111,6 +112,24 @@ def product_toggle(request, pk):
     messages.success(request, _("Product activated.") if active else _(
         "Product deactivated. Lines that have it keep it; it cannot be added to new lines."))
     return redirect("opportunities:product_detail", pk=product.pk)
+
+
+@login_required
+def product_import(request):
+    _editor(request)
+    form = ProductImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        good_only = form.cleaned_data["good_rows_only"]
+        result = products.products_import(actor=request.user, parsed=products.read_products(form.cleaned_data["file"]),
+                                          good_rows_only=good_only)
+        if not result.errors or good_only:
+            if result.created or result.updated:
+                messages.success(request, _("Products imported: %(created)s new, %(updated)s updated.") % {
+                    "created": result.created, "updated": result.updated})
+            if not result.errors:
+                return redirect("opportunities:product_list")
+    return render(request, "opportunities/products/product_import.html", {"form": form, "result": result})
 
 
 # --- price books ----------------------------------------------------------------------------------------------

@@ -158,3 +158,69 @@ def test_a_price_is_changed_and_removed(client):
     assert entry.unit_price == Decimal("120") and entry.product == product
     assert client.post(url, {"delete": "1"}).status_code == 302
     assert not PriceBookEntry.objects.exists()
+
+
+# --- import ---------------------------------------------------------------------------------------------------
+
+def upload(client, name, content, **extra):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(reverse("opportunities:product_import"),
+                       {"file": SimpleUploadedFile(name, content), **extra})
+
+
+PRODUCTS_CSV = ("code;name;family;active;list price;currency\n"
+                "LIC-PRO;Pro licence;Licences;yes;960;EUR\n"
+                "SUP-STD;Standard support;Support;;1 700,50;USD\n"
+                "LIC-OLD;Old licence;Licences;no;;\n")
+BAD_CSV = ("code,name,active,list price,currency\n"
+           "LIC-PRO,Pro licence,yes,960,EUR\n"
+           ",Nameless,,,\n"
+           "LIC-X,,,,\n"
+           "lic-pro,Again,,,\n"
+           "LIC-Y,Why,maybe,,\n"
+           "LIC-Z,Zed,,-5,\n"
+           "LIC-W,Wye,,10,NOK\n")
+
+
+def test_admin_imports_products_with_prices_in_the_standard_books(client, usd_book):
+    make("LIC-PRO", "Old name", eur="900")
+    client.force_login(AdminFactory())
+    response = upload(client, "products.csv", PRODUCTS_CSV.encode())
+    assert response.status_code == 302
+    assert {p.code: (p.name, p.is_active) for p in Product.objects.all()} == {
+        "LIC-PRO": ("Pro licence", True), "SUP-STD": ("Standard support", True), "LIC-OLD": ("Old licence", False)}
+    prices = {(e.product.code, e.price_book.currency): e.unit_price for e in PriceBookEntry.objects.select_related("product", "price_book")}
+    assert prices == {("LIC-PRO", "EUR"): Decimal("960.00"), ("SUP-STD", "USD"): Decimal("1700.50")}
+
+
+def test_a_products_file_with_bad_rows_names_each_and_writes_nothing_unless_asked(client):
+    client.force_login(AdminFactory())
+    page = upload(client, "products.csv", BAD_CSV.encode()).content.decode().replace("&ldquo;", "“").replace("&rdquo;", "”")
+    assert not Product.objects.exists() and "Nothing was imported: 6 rows are bad." in page
+    for line, text in [(3, "The product code is empty."), (4, "The name is empty."),
+                       (5, "Row 2 already has the product code “lic-pro”."), (6, "“maybe” is not yes or no."),
+                       (7, "The list price “-5” is not a number of zero or more."),
+                       (8, "There is no standard price book in NOK.")]:
+        assert f"Line {line}: {text}" in page, line
+    response = upload(client, "products.csv", BAD_CSV.encode(), good_rows_only="on")
+    assert "6 rows were skipped" in response.content.decode()
+    assert list(Product.objects.values_list("code", flat=True)) == ["LIC-PRO"]
+
+
+def test_products_are_imported_from_xlsx_and_only_by_admins(client):
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Product Code", "Product Name", "Product Family", "List Price"])
+    book.active.append(["SRV-1", "Onboarding", "Services", 3200])
+    data = io.BytesIO()
+    book.save(data)
+    client.force_login(UserFactory())
+    assert upload(client, "p.xlsx", data.getvalue()).status_code == 404
+    client.force_login(AdminFactory())
+    assert upload(client, "p.xlsx", data.getvalue()).status_code == 302
+    product = Product.objects.get()
+    assert (product.code, product.family, product.prices.get().unit_price) == ("SRV-1", "Services", Decimal("3200.00"))
