@@ -9,6 +9,7 @@ app_name = "opportunities"
 urlpatterns = [
     path("", record_list, {"record_type": "opportunities.opportunity"}, name="list"),
     path("<int:pk>/", views.opportunity_detail, name="detail"),
+    path("products/import/", views_products.product_import, name="product_import"),
     path("products/", views_products.product_list, name="product_list"),
     path("products/new/", views_products.product_edit, name="product_create"),
     path("products/<int:pk>/", views_products.product_detail, name="product_detail"),
