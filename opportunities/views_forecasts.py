@@ -26,10 +26,14 @@ def _period_links(view: str, kind: str, start) -> dict:
     def url(k, s):
         return f"{reverse(view)}?{urlencode({'kind': k, 'start': s.isoformat()})}"
 
+    today = timezone.localdate()
+    # Switching between month and quarter keeps today when the shown period holds it (this quarter → this
+    # month), else the period's start (last quarter → its first month).
+    anchor = today if start <= today < forecasts.period_end(start, kind) else start
     return {"previous_url": url(kind, forecasts.shift(start, kind, -1)),
             "next_url": url(kind, forecasts.shift(start, kind, 1)),
-            "current_url": url(kind, forecasts.period_start(timezone.localdate(), kind)),
-            "kind_urls": [(value, label, url(value, forecasts.period_start(start, value)))
+            "current_url": url(kind, forecasts.period_start(today, kind)),
+            "kind_urls": [(value, label, url(value, forecasts.period_start(anchor, value)))
                           for value, label in PeriodKind.choices]}
 
 
