@@ -40,9 +40,10 @@ def board_queryset(*, user, pipeline: Pipeline) -> QuerySet:
     return Opportunity.objects.visible_to(user).filter(pipeline=pipeline)
 
 
-def board_columns(*, queryset: QuerySet, stages: list[Stage], cap: int = CARDS_PER_COLUMN) -> list[Column]:
+def board_columns(*, queryset: QuerySet, stages: list[Stage], cap: int | None = None) -> list[Column]:
     """The columns of `stages` with the count and total of `queryset` (already filtered) and the first `cap`
     cards of each, soonest close date first."""
+    cap = cap or CARDS_PER_COLUMN
     columns = {stage.pk: Column(stage) for stage in stages}
     for row in queryset.order_by().values("stage_id").annotate(n=Count("id"), total=Sum("amount_corporate")):
         column = columns.get(row["stage_id"])

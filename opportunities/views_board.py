@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from crm.access.fls import readonly_fields
 from crm.core.formatting import format_money
-from opportunities.board import CARDS_PER_COLUMN, board_columns, board_pipeline, board_queryset
+from opportunities.board import board_columns, board_pipeline, board_queryset
 from opportunities.forms import BoardFilter
 from opportunities.models import Opportunity, Pipeline, Stage
 from opportunities.views import RT, MoveRefused, _int, _require, editable_or_refuse, hidden_for, move
@@ -48,7 +48,7 @@ def _context(request, *, params, pipeline: Pipeline | None, notice: str = "", no
         "pipeline": pipeline, "pipelines": list(Pipeline.objects.all()), "columns": columns, "filter": filters,
         "hidden": hidden,
         "can_move": user.can(RT, "edit") and "stage" not in hidden and "stage" not in readonly_fields(user, RT),
-        "corporate": corporate, "cap": CARDS_PER_COLUMN,
+        "corporate": corporate,
         "filter_query": urlencode(kept), "notice": notice, "notice_level": notice_level, "ask": ask,
         "list_url": reverse("opportunities:list"),
         "filtered": bool(kept),

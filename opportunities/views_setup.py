@@ -179,7 +179,7 @@ def stage_delete(request, pk):
     """Delete a stage; one that still holds opportunities (or is named by their history) moves them first."""
     stage = get_object_or_404(Stage.objects.select_related("pipeline"), pk=pk)
     deals = Opportunity.objects.filter(stage=stage).count()
-    form = StageDeleteForm(request.POST or None, stage=stage)
+    form = StageDeleteForm(request.POST if request.method == "POST" else None, stage=stage)
     if request.method == "POST" and form.is_valid():
         target = form.cleaned_data["move_to"]
         if deals and target is None:

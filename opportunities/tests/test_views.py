@@ -174,3 +174,83 @@ def test_query_budget_does_not_grow_with_rows(client, reps, url_name, budget, dj
         large = _count_queries(client, url)
 
     assert large == small
+
+
+# --- the sales fields on the list, its views and exports; the tabs ------------------------------------------
+
+def test_list_has_the_tabs_the_new_button_and_the_sales_columns(client, reps):
+    rep, _, _ = reps
+    from decimal import Decimal
+
+    from opportunities.models import ExchangeRate
+
+    ExchangeRate.objects.create(currency="USD", rate=Decimal("2"), valid_from=datetime.date(2020, 1, 1))
+    OpportunityFactory(owner=rep, name="Dollar deal", amount=1000, currency="USD", probability=50,
+                       close_date=datetime.date(2026, 5, 1), next_step="Call the CFO", opportunity_type="upsell")
+    client.force_login(rep)
+
+    page = client.get(reverse("opportunities:list"),
+                      {"cols": "name,amount_corporate,expected_revenue,opportunity_type,next_step"})
+
+    html = page.content.decode()
+    assert f'href="{reverse("opportunities:board")}"' in html and 'data-tab="list"' in html
+    assert f'href="{reverse("opportunities:create")}"' in html
+    assert [h.name for h in page.context["headers"]][:5] == ["name", "amount_corporate", "expected_revenue",
+                                                            "opportunity_type", "next_step"]
+    assert "500" in html and "250" in html and "Upsell" in html and "Call the CFO" in html
+
+
+def test_won_this_quarter_and_lost_views(client, reps):
+    from django.utils import timezone
+
+    rep, _, _ = reps
+    today = timezone.localdate()
+    OpportunityFactory(owner=rep, name="Won now", stage=stage("Closed won"), close_date=today)
+    OpportunityFactory(owner=rep, name="Won long ago", stage=stage("Closed won"),
+                       close_date=today - datetime.timedelta(days=400))
+    OpportunityFactory(owner=rep, name="Lost one", stage=stage("Closed lost"), close_date=today)
+    OpportunityFactory(owner=rep, name="Open one", close_date=today)
+    client.force_login(rep)
+
+    list_page = client.get(reverse("opportunities:list")).content.decode()
+    assert 'data-view="won-quarter"' in list_page and 'data-view="lost"' in list_page
+    assert row_names(client.get(reverse("opportunities:list") + "?won=1&closing=quarter")) == ["Won now"]
+    assert row_names(client.get(reverse("opportunities:list") + "?lost=1")) == ["Lost one"]
+
+
+def test_export_has_the_sales_fields(client, reps):
+    import csv
+    import io
+
+    from crm.customization.models import PicklistValue
+    from opportunities.models import LOSS_REASON_PICKLIST
+
+    rep, _, _ = reps
+    reason = PicklistValue.objects.filter(picklist=LOSS_REASON_PICKLIST).first()
+    OpportunityFactory(owner=rep, name="Lost deal", stage=stage("Closed lost"), probability=0, amount=700,
+                       loss_reason=reason, competitors="Northwind", next_step="=HYPERLINK(1)")
+    client.force_login(rep)
+
+    content = b"".join(client.get(reverse("opportunities:list"), {"export": "csv"}).streaming_content)
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+    record = dict(zip(rows[0], rows[1]))
+    for label in ("Expected revenue", "Type", "Next step", "Competitors", "Loss reason"):
+        assert any(h.lower() == label.lower() for h in rows[0]), label
+    values = list(record.values())
+    assert "Northwind" in values and str(reason) in values
+    assert "'=HYPERLINK(1)" in values  # the shared writer's formula guard
+
+
+def test_hidden_amount_hides_the_corporate_amounts_and_board_totals(client, reps):
+    rep, _, _ = reps
+    FieldPermission.objects.create(profile=rep.profile, record_type="opportunities.opportunity", field_name="amount",
+                                   access=FieldAccess.HIDDEN)
+    opportunity = OpportunityFactory(owner=rep, amount=987654)
+    client.force_login(rep)
+
+    detail = client.get(reverse("opportunities:detail", args=[opportunity.pk])).content.decode()
+    board = client.get(reverse("opportunities:board")).content.decode()
+
+    assert "987" not in detail and "987" not in board
+    assert "data-column-total" not in board and 'name="amount_min"' not in board
