@@ -154,16 +154,16 @@ class Period:
     reps: dict  # owner id -> Velocity
 
 
-def velocity(user, kind: str, last_start: dt.date, *, count: int = 6) -> list[Period]:
+def velocity(user, kind: str, last_start: dt.date, *, count: int = 6, pipeline: Pipeline | None = None) -> list[Period]:
     """Sales velocity's factors for the `count` periods ending with the one starting at `last_start`, per owner
-    and in total, over the visible deals (one query)."""
+    and in total, over the visible deals (of one pipeline, if given). One query."""
     starts = [shift(last_start, kind, -i) for i in range(count - 1, -1, -1)]
     periods = [Period(s, period_end(s, kind), period_label(s, kind), Velocity(), {}) for s in starts]
     values_sql = ", ".join(["(%s, %s::timestamptz, %s::timestamptz)"] * len(periods))
     period_params = []
     for i, p in enumerate(periods):
         period_params += [i, local_midnight(p.start), local_midnight(p.end)]
-    visible, params = visible_sql(user)
+    visible, params = _pipeline_visible(user, pipeline) if pipeline else visible_sql(user)
     in_period = f"({_CLOSED_AT} >= p.starts AND {_CLOSED_AT} < p.ends)"
     rows = _fetch(f"""
         WITH p(idx, starts, ends) AS (VALUES {values_sql})
@@ -184,6 +184,16 @@ def velocity(user, kind: str, last_start: dt.date, *, count: int = 6) -> list[Pe
         periods[idx].reps[owner_id] = v
         periods[idx].total.add(v)
     return periods
+
+
+def pooled(periods: list[Period]) -> Velocity:
+    """The periods' won and lost deals together: the win rate, average deal size and sales cycle over all of
+    them (open deals are not added up: each period counts its own)."""
+    result = Velocity()
+    for period in periods:
+        result.add(period.total)
+    result.open_n = periods[-1].total.open_n if periods else 0
+    return result
 
 
 @dataclass

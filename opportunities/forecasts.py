@@ -389,7 +389,7 @@ class Moved:
     def totals(self) -> list[tuple[str, str, int, Decimal]]:
         labels = move_labels()
         return [(key, labels[key], len(self.groups[key]), sum((m.amount for m in self.groups[key]), Decimal(0)))
-                for key in MOVES]
+                for key in MOVES if key in self.groups]
 
 
 _SIDE_COLUMNS = ("stage_id", "outcome", "amount_corporate", "close_date", "probability")
@@ -422,7 +422,8 @@ def _classify(before: dict | None, after: dict | None, kind: str) -> list[tuple[
     return moves
 
 
-def what_moved(user, before: ForecastSnapshot, after: ForecastSnapshot | None, *, kind: str = PeriodKind.MONTH) -> Moved:
+def what_moved(user, before: ForecastSnapshot, after: ForecastSnapshot | None, *, kind: str = PeriodKind.MONTH,
+               with_amounts: bool = True) -> Moved:
     """The deals that changed between two snapshots (`after` None: now), deal by deal, among the deals the
     reader may see today. A deal can move in several ways at once (won and amount up) and is listed under
     each; pushed out / pulled in compare the close date's month or quarter (`kind`)."""
@@ -451,7 +452,8 @@ def what_moved(user, before: ForecastSnapshot, after: ForecastSnapshot | None, *
                OR COALESCE(a.amount_corporate, 0) <> COALESCE(b.amount_corporate, 0)
                OR a.close_date IS DISTINCT FROM b.close_date)
          ORDER BY 2, 1"""
-    groups: dict[str, list[Move]] = {key: [] for key in MOVES}
+    keys = MOVES if with_amounts else tuple(k for k in MOVES if k not in ("amount_up", "amount_down"))
+    groups: dict[str, list[Move]] = {key: [] for key in keys}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -464,7 +466,8 @@ def what_moved(user, before: ForecastSnapshot, after: ForecastSnapshot | None, *
         owner_ids.add(owner_id)
         stage_ids.update({(a or {}).get("stage_id"), b["stage_id"]})
         for key, amount in _classify(a, b, kind):
-            groups[key].append(Move(opp_id, name, owner_id, a, b, amount))
+            if key in groups:
+                groups[key].append(Move(opp_id, name, owner_id, a, b, amount))
     names = {u.pk: str(u) for u in User.objects.filter(pk__in=[i for i in owner_ids if i])}
     stages = {s.pk: str(s) for s in Stage.objects.filter(pk__in=[i for i in stage_ids if i])}
     for moves in groups.values():

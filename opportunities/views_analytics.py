@@ -29,7 +29,7 @@ def stage_history(request):
     pipeline = next((p for p in pipelines if str(p.pk) == request.GET.get("pipeline")), None) or next(
         (p for p in pipelines if p.is_default), pipelines[0])
     kind, last_start = parse_period(request.GET.get("kind"), None)
-    periods = analytics.velocity(user, kind, last_start)
+    periods = analytics.velocity(user, kind, last_start, pipeline=pipeline)
     # By rep and by team: the chosen period, by default the last complete one (the current one has barely begun).
     try:
         chosen = min(max(int(request.GET.get("period", len(periods) - 2)), 0), len(periods) - 1)
@@ -43,7 +43,7 @@ def stage_history(request):
     return render(request, "opportunities/analytics/stage_history.html", {
         "pipelines": pipelines, "pipeline": pipeline, "kind": kind, "kinds": PeriodKind.choices,
         "stages": analytics.stage_history(user, pipeline), "periods": periods, "chosen": chosen,
-        "period": periods[chosen], "reps": reps, "teams": teams, "amounts_hidden": hidden, "chart": chart,
+        "period": periods[chosen], "overall": analytics.pooled(periods), "reps": reps, "teams": teams, "amounts_hidden": hidden, "chart": chart,
         "section": "analytics",
     })
 

@@ -127,11 +127,12 @@ def what_moved(request):
     by_id = {str(s.pk): s for s in snapshots}
     before = by_id.get(request.GET.get("from")) or _default_before(snapshots)
     after = by_id.get(request.GET.get("to"))
-    moved = forecasts.what_moved(user, before, after, kind=kind) if before else None
+    hidden = forecasts.amounts_hidden(user)
+    # A reader who may not see amounts does not see which deals' amounts changed either.
+    moved = forecasts.what_moved(user, before, after, kind=kind, with_amounts=not hidden) if before else None
     return render(request, "opportunities/forecasts/what_moved.html", {
         "snapshots": snapshots, "before": before, "after": after, "moved": moved, "kind": kind,
-        "kinds": PeriodKind.choices, "labels": forecasts.move_labels(), "moves": forecasts.MOVES,
-        "amounts_hidden": forecasts.amounts_hidden(user), "section": "moved",
+        "kinds": PeriodKind.choices, "amounts_hidden": hidden, "section": "moved",
     })
 
 
