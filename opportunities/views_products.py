@@ -226,6 +226,14 @@ def _line_form_response(request, opportunity, form, line):
     return render(request, template + "#line_form" if request.htmx else template, context)
 
 
+def _fresh_ids() -> str:
+    """Field ids new to each rendering: htmx settles a swapped-in element that keeps an old element's id with
+    the old one's attributes first, and the type-ahead would take the new <select> for one it already set up."""
+    import secrets
+
+    return f"line-{secrets.token_hex(3)}-%s"
+
+
 @login_required
 def line_edit(request, pk, line_pk=None):
     opportunity = _opportunity_for_lines(request, pk)
@@ -240,10 +248,10 @@ def line_edit(request, pk, line_pk=None):
         entry = prices.get(int(data["product"])) if data["product"].isdigit() else None
         if entry is not None:
             data["list_price"] = str(entry.unit_price)
-        form = LineItemForm(data, instance=line, prices=prices)
+        form = LineItemForm(data, instance=line, prices=prices, auto_id=_fresh_ids())
         form.errors.clear()  # a choice, not a submission: no error messages yet
         return _line_form_response(request, opportunity, form, line)
-    form = LineItemForm(data, instance=line, prices=prices,
+    form = LineItemForm(data, instance=line, prices=prices, auto_id=_fresh_ids(),
                         initial=None if line.pk else {"quantity": 1, "discount_percent": 0})
     if request.method == "POST" and form.is_valid():
         try:

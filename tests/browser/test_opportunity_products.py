@@ -52,10 +52,13 @@ def test_admin_prices_a_product_and_a_rep_adds_it_to_an_opportunity(page, live_s
     picker.locator("input").fill("profess")
     picker.locator(".ts-dropdown .option", has_text="Professional licence").click()
     expect(form.locator("input[name=list_price]")).to_have_value("960.00")  # from the book
+    expect(form.locator(".ts-wrapper")).to_have_count(1)  # the re-drawn form has its type-ahead again
     form.locator("input[name=quantity]").fill("3")
     form.locator("input[name=discount_percent]").fill("120")
     form.locator("[data-testid=save-line]").click()
     expect(form).to_contain_text("The discount must be between 0 and 100 %.")
+    expect(form.locator(".ts-wrapper")).to_have_count(1)
+    expect(form.locator(".ts-wrapper")).to_contain_text("Professional licence")
     assert not LineItem.objects.exists()
 
     form.locator("input[name=discount_percent]").fill("10")
