@@ -56,7 +56,9 @@ def standard_book(currency: str) -> PriceBook | None:
 def book_for(opportunity) -> PriceBook | None:
     """The opportunity's price book, else the standard book of its currency."""
     if opportunity.price_book_id:
-        book = PriceBook.objects.filter(pk=opportunity.price_book_id).first()
+        # (a book left from before a currency change is not used: lines are in the opportunity's currency)
+        book = PriceBook.objects.filter(pk=opportunity.price_book_id,
+                                        currency=(opportunity.currency or "").upper()).first()
         if book is not None:
             return book
     return standard_book(opportunity.currency)

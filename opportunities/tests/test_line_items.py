@@ -262,3 +262,26 @@ def test_the_stage_history_is_untouched_and_the_detail_page_keeps_its_query_budg
     assert len(line_queries) == 1
     with django_assert_max_num_queries(12):
         assert client.get(reverse("opportunities:line_create", args=[deal.pk]), **HTMX).status_code == 200
+
+
+def test_lines_in_a_currency_without_a_rate_show_no_rate_not_zero(client, reps):
+    rep, _, _ = reps
+    book = PriceBook.objects.create(name="Standard (JPY)", currency="JPY", is_standard=True)
+    product = priced("JP-1", "Yen thing", "150000", book=book)
+    deal = OpportunityFactory(owner=rep, currency="JPY", amount=None, close_date=datetime.date(2026, 6, 1))
+    client.force_login(rep)
+    add(client, deal, product=product.pk, quantity="2", list_price="", discount_percent="0")
+    deal.refresh_from_db()
+    assert deal.amount == Decimal("300000.00") and deal.amount_corporate is None
+    page = client.get(reverse("opportunities:detail", args=[deal.pk])).content.decode()
+    panel = page[page.index('data-testid="line-items"'):]
+    assert "no rate" in panel[panel.index('data-testid="lines-corporate"'):][:200]
+
+
+def test_a_price_book_left_in_another_currency_is_not_used(reps):
+    rep, _, _ = reps
+    dollars = PriceBook.objects.create(name="Dollars", currency="USD")
+    deal = OpportunityFactory(owner=rep, currency="EUR", price_book=dollars)
+    from opportunities.products import book_for
+
+    assert book_for(deal) == PriceBook.objects.get(currency="EUR", is_standard=True)
