@@ -90,7 +90,11 @@ class OpportunityForm(CustomFieldsFormMixin, forms.ModelForm):
             groups: dict = {}
             for stage in field.queryset:
                 groups.setdefault(str(stage.pipeline), []).append((stage.pk, str(stage)))
-            field.widget = forms.Select(choices=[("", "---------"), *groups.items()])
+            import json
+
+            probabilities = json.dumps({str(stage.pk): stage.probability for stage in field.queryset})
+            field.widget = forms.Select(choices=[("", "---------"), *groups.items()],
+                                        attrs={"data-probabilities": probabilities})
             field.help_text = _("Only the stages of the chosen pipeline can be picked.")
         if "currency" in self.fields:
             field = self.fields["currency"]
@@ -135,7 +139,12 @@ class OpportunityForm(CustomFieldsFormMixin, forms.ModelForm):
         if "probability" in self.fields and data.get("probability") is None and "probability" not in self.errors:
             chosen = stage or (self.instance.stage if self.instance.stage_id else None)
             data["probability"] = chosen.probability if chosen else 0
-            self.instance.probability = data["probability"]
+        elif not self.instance.pk and stage is not None and "probability" in self.fields:
+            # A new deal's probability left at the first stage's follows the stage picked instead (as an edit's
+            # does in the service).
+            first = self.initial.get("stage")
+            if first and stage.pk != first and data.get("probability") == self.initial.get("probability"):
+                data["probability"] = stage.probability
         return data
 
 

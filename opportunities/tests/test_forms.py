@@ -302,3 +302,15 @@ def test_detail_shows_stage_history_with_days_in_the_previous_stage_within_a_que
     assert changes[0].days_before == 12 and changes[1].days_before is None
     assert "Expected revenue" in response.content.decode()
     assert default_pipeline().pk == opportunity.pipeline_id
+
+
+def test_a_new_deal_probability_left_at_the_first_stage_follows_the_stage_picked(client, reps):
+    rep, _, _ = reps
+    client.force_login(rep)
+    needs = stage("Needs analysis")
+
+    client.post(reverse("opportunities:create"), form_data(name="Followed", stage=needs.pk, probability="10"))
+    client.post(reverse("opportunities:create"), form_data(name="Typed", stage=needs.pk, probability="15"))
+
+    assert Opportunity.objects.get(name="Followed").probability == 30
+    assert Opportunity.objects.get(name="Typed").probability == 15

@@ -21,11 +21,29 @@
     }
   }
 
+  // A probability left at the stage's follows the stage picked (the server does the same when saving).
+  function follow(form, previous) {
+    var stage = form.querySelector("select[name=stage]");
+    var probability = form.querySelector("input[name=probability]");
+    if (!stage || !probability || probability.disabled || !stage.dataset.probabilities) { return; }
+    var table = JSON.parse(stage.dataset.probabilities);
+    var before = table[previous];
+    if (probability.value === "" || (before !== undefined && String(before) === probability.value)) {
+      if (table[stage.value] !== undefined) { probability.value = String(table[stage.value]); }
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-opportunity-form]").forEach(function (form) {
+      var stage = form.querySelector("select[name=stage]");
+      var previous = stage ? stage.value : "";
       limit(form, true);
       form.addEventListener("change", function (event) {
         if (event.target.matches("select[name=pipeline]")) { limit(form, false); }
+        if (event.target.matches("select[name=pipeline], select[name=stage]")) {
+          follow(form, previous);
+          previous = stage ? stage.value : "";
+        }
       });
     });
   });
