@@ -215,14 +215,7 @@ def forecast(user, kind: str, start: dt.date) -> Forecast:
 
     roles = scope_roles(user)
     role_paths = {role.pk: role.path for role in roles}
-    # The reader and the people below them; not peers in the reader's own role (a rep never sees a fellow
-    # rep's row, not even its quota).
-    people = [user] + (list(User.objects.filter(is_active=True, role_id__in=list(role_paths))
-                            .exclude(role_id=user.role_id).exclude(pk=user.pk)
-                            .order_by("first_name", "last_name", "email")) if roles else [])
-    if user.is_crm_admin and not user.role_id:
-        people = [user] + list(User.objects.filter(is_active=True).exclude(pk=user.pk)
-                               .order_by("first_name", "last_name", "email"))
+    people = forecast_people(user, roles, owners=[o for o in per_owner if o])
     quotas = dict(Quota.objects.filter(period_kind=kind, period_start=start, user_id__in=[p.pk for p in people])
                   .values_list("user_id", "amount"))
 
@@ -263,6 +256,20 @@ def forecast(user, kind: str, start: dt.date) -> Forecast:
     return result
 
 
+def forecast_people(user, roles: list[Role], owners=()) -> list:
+    """Who has a row in `user`'s forecast: the reader and the people below them (active, or owning one of
+    `owners`' deals); not peers in the reader's own role (a rep never sees a fellow rep's row, not even its
+    quota). For an admin without a role: everyone."""
+    active = Q(is_active=True) | Q(pk__in=list(owners))
+    order = ("first_name", "last_name", "email")
+    if user.is_crm_admin and not user.role_id:
+        return [user] + list(User.objects.filter(active).exclude(pk=user.pk).order_by(*order))
+    if not roles:
+        return [user]
+    return [user] + list(User.objects.filter(active, role_id__in=[r.pk for r in roles])
+                         .exclude(role_id=user.role_id).exclude(pk=user.pk).order_by(*order))
+
+
 def drilldown(user, kind: str, start: dt.date, *, category: str | None, owner_id: int | None = None,
               role_id: int | None = None, others: bool = False):
     """The deals behind one number of the forecast."""
@@ -276,12 +283,10 @@ def drilldown(user, kind: str, start: dt.date, *, category: str | None, owner_id
     elif role_id:
         role = Role.objects.filter(pk=role_id).first()
         qs = qs.filter(owner__role__path__startswith=role.path) if role else qs.none()
-    elif others:
-        paths = [r.path for r in scope_roles(user)]
-        inside = Q(owner_id=user.pk)
-        if paths:
-            inside |= Q(owner__role__path__startswith=paths[0])
-        qs = qs.exclude(inside)
+    elif others:  # the forecast's "other owners" row: deals of owners who have no row of their own
+        owners = qs.values_list("owner_id", flat=True).distinct()
+        people = forecast_people(user, scope_roles(user), owners=[o for o in owners if o])
+        qs = qs.exclude(owner_id__in=[p.pk for p in people])
     return qs.order_by("close_date", "id")
 
 

@@ -135,6 +135,18 @@ def test_deals_shared_outside_the_hierarchy_are_counted_on_their_own_row(company
     others = [row for row in result.rows if row.kind == "others"]
     assert len(others) == 1 and others[0].figures.won == Decimal("10000.00")
     assert result.total.won == Decimal("12000.00")
+    assert [d.owner_id for d in forecasts.drilldown(manager, "quarter", Q3, category="won", others=True)] == [east.pk]
+
+
+def test_a_deactivated_subordinate_keeps_their_row_while_they_own_deals(company):
+    rolf = company["rep2"]
+    rolf.is_active = False
+    rolf.save()
+
+    result = forecasts.forecast(company["manager"], "quarter", Q3)
+
+    assert rows_by_label(result)[("user", "Rolf Two")].figures.won == Decimal("1500.00")
+    assert not [row for row in result.rows if row.kind == "others"]
 
 
 def test_period_arithmetic():
