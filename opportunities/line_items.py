@@ -101,6 +101,16 @@ def opportunity_set_price_book(*, actor, opportunity: Opportunity, book: PriceBo
     return opportunity_update(actor=actor, opportunity=opportunity, before=before)
 
 
+def can_edit_opportunity(user, opportunity: Opportunity) -> bool:
+    """May `user` edit `opportunity` (profile right and visibility)? Worked out once per request, so the
+    panels of one page share it."""
+    from crm.core.request_memo import memo
+
+    return memo(("opportunities.editable", user.pk, opportunity.pk),
+                lambda: user.can(RT, "edit")
+                and Opportunity.objects.visible_to(user, "edit").filter(pk=opportunity.pk).exists())
+
+
 # --- the panel on the opportunity's page ----------------------------------------------------------------------
 
 def panel_context(request, opportunity: Opportunity) -> dict | None:
@@ -114,11 +124,16 @@ def panel_context(request, opportunity: Opportunity) -> dict | None:
     if "amount" in hidden_fields(user, RT):
         return None
     lines = list(opportunity.line_items.select_related("product").order_by("order", "id"))
-    book = book_for(opportunity)
-    can_edit = user.can(RT, "edit") and Opportunity.objects.visible_to(user, "edit").filter(pk=opportunity.pk).exists()
+    can_edit = can_edit_opportunity(user, opportunity)
     locked = lock_reason(opportunity, user) if can_edit else None
-    books = (list(PriceBook.objects.filter(currency=opportunity.currency.upper(), is_active=True))
-             if can_edit and not locked else [])
+    books = []
+    if can_edit and not locked:
+        # One query for the selector's books and the book in use (the opportunity's, else the standard one).
+        books = list(PriceBook.objects.filter(currency=(opportunity.currency or "").upper(), is_active=True))
+        book = (next((b for b in books if b.pk == opportunity.price_book_id), None)
+                or next((b for b in books if b.is_standard), None))
+    else:
+        book = book_for(opportunity)
     from opportunities.currency import corporate_currency, format_corporate
 
     corporate = corporate_currency()

@@ -57,7 +57,7 @@ def book_for(opportunity) -> PriceBook | None:
     """The opportunity's price book, else the standard book of its currency."""
     if opportunity.price_book_id:
         # (a book left from before a currency change is not used: lines are in the opportunity's currency)
-        book = PriceBook.objects.filter(pk=opportunity.price_book_id,
+        book = PriceBook.objects.filter(pk=opportunity.price_book_id, is_active=True,
                                         currency=(opportunity.currency or "").upper()).first()
         if book is not None:
             return book

@@ -260,6 +260,7 @@ def test_the_stage_history_is_untouched_and_the_detail_page_keeps_its_query_budg
     assert response.status_code == 200 and response.content.decode().count("data-line=") == 20
     line_queries = [q for q in captured.captured_queries if "opportunities_lineitem" in q["sql"]]
     assert len(line_queries) == 1
+    assert not [q for q in captured.captured_queries if 'FROM "opportunities_product"' in q["sql"]]  # joined
     with django_assert_max_num_queries(12):
         assert client.get(reverse("opportunities:line_create", args=[deal.pk]), **HTMX).status_code == 200
 
