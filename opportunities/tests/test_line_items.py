@@ -286,3 +286,18 @@ def test_a_price_book_left_in_another_currency_is_not_used(reps):
     from opportunities.products import book_for
 
     assert book_for(deal) == PriceBook.objects.get(currency="EUR", is_standard=True)
+
+
+def test_the_line_form_works_without_javascript(client, reps, deal):
+    rep, _, _ = reps
+    product = priced("A", "Alpha", "100.00")
+    client.force_login(rep)
+    page = client.get(reverse("opportunities:line_create", args=[deal.pk]))
+    assert page.status_code == 200 and "<html" in page.content.decode() and "Alpha" in page.content.decode()
+    response = client.post(reverse("opportunities:line_create", args=[deal.pk]),
+                           {"product": product.pk, "quantity": "2", "list_price": "", "discount_percent": ""})
+    assert response.status_code == 302 and response["Location"] == reverse("opportunities:detail", args=[deal.pk])
+    assert amount(deal) == Decimal("200.00")
+    line = LineItem.objects.get()
+    response = client.post(reverse("opportunities:line_remove", args=[deal.pk, line.pk]))
+    assert response.status_code == 302 and not LineItem.objects.exists()
