@@ -1,5 +1,5 @@
 """Demo opportunities: two pipelines ("New business", the default, and "Renewals") with deals in every stage, in
-euros, dollars and kronor, owned by rep1, rep2, rep3 and the manager, and nine months of stage history, with won
+euros, dollars and kronor, owned by rep1, rep2, the manager and (one in seven) rep3, and nine months of stage history, with won
 and lost deals (each lost one with its loss reason), so the board, the velocity figures and the forecasts have
 something to show. Other parts of the sales app add their seeds at the end of `seed` (one call each)."""
 from __future__ import annotations
@@ -56,7 +56,8 @@ def seed(context: dict) -> None:
     if Opportunity.objects.exists():
         return
     users = context.get("users") or {}
-    owners = [users[name] for name in ("rep1", "rep2", "manager", "rep1", "rep2", "rep3") if name in users]
+    owners = [users[name] for name in ("rep1", "rep2", "manager", "rep1", "rep2") if name in users]
+    other_team = users.get("rep3")  # every seventh deal, in the other team
     default = Pipeline.objects.filter(is_default=True).first()
     if default is None or not owners:
         return
@@ -86,7 +87,7 @@ def seed(context: dict) -> None:
             plans.append((pipeline, open_stages, final, won, lost))
     for i, (pipeline, open_stages, final, won, lost) in enumerate(plans):
         account, contact = pairs[i % len(pairs)]
-        owner = owners[i % len(owners)]
+        owner = other_team if other_team is not None and i % 7 == 6 else owners[i % len(owners)]
         currency = CURRENCIES[i % len(CURRENCIES)]
         amount = Decimal(rng.randrange(40, 900) * 250)
         started = now - timedelta(days=rng.randrange(40, 270))

@@ -29,10 +29,22 @@ class OpportunityFilter(RecordFilterSet):
         ("quarter", _("This quarter"))])
     closing.fls_field = "close_date"
 
+    team = django_filters.ModelChoiceFilter(method="filter_team", label=_("Owner's team"), queryset=None)
+    team.fls_field = "owner"
     won = django_filters.BooleanFilter(method="filter_won", label=_("Won only"), widget=forms.CheckboxInput)
     won.fls_field = "stage"
     lost = django_filters.BooleanFilter(method="filter_lost", label=_("Lost only"), widget=forms.CheckboxInput)
     lost.fls_field = "stage"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "team" in self.filters:
+            from crm.access.models import Team
+
+            self.filters["team"].queryset = Team.objects.order_by("name")
+
+    def filter_team(self, qs, name, value):
+        return qs.filter(owner__teams=value) if value else qs
 
     def filter_won(self, qs, name, value):
         return qs.filter(stage__outcome="won") if value else qs

@@ -24,6 +24,9 @@ from opportunities.models import Opportunity, Pipeline, Stage
 from opportunities.views import RT, MoveRefused, _int, _require, editable_or_refuse, hidden_for, move
 
 FILTER_PARAMS = ("owner", "team", "close_from", "close_to", "amount_min", "amount_max")
+# The same filters as the list names them, for a column's "N more in the list" link.
+LIST_PARAMS = {"owner": "owner", "team": "team", "close_from": "close_date_after", "close_to": "close_date_before",
+               "amount_min": "amount_corporate_min", "amount_max": "amount_corporate_max"}
 
 
 def _context(request, *, params, pipeline: Pipeline | None, notice: str = "", notice_level: str = "success",
@@ -49,7 +52,7 @@ def _context(request, *, params, pipeline: Pipeline | None, notice: str = "", no
         "hidden": hidden,
         "can_move": user.can(RT, "edit") and "stage" not in hidden and "stage" not in readonly_fields(user, RT),
         "corporate": corporate,
-        "filter_query": urlencode(kept), "notice": notice, "notice_level": notice_level, "ask": ask,
+        "filter_query": urlencode([(LIST_PARAMS[name], value) for name, value in kept]), "notice": notice, "notice_level": notice_level, "ask": ask,
         "list_url": reverse("opportunities:list"),
         "filtered": bool(kept),
         "can_create": user.can(RT, "create"),

@@ -291,6 +291,20 @@ def test_a_full_column_shows_the_first_cards_and_links_to_the_rest(client, reps,
     assert column.count == 5 and column.more == 2 and column.total == Decimal("500.00")  # count and total cover all
     assert f'{reverse("opportunities:list")}?stage={stage("Prospecting").pk}' in response.content.decode()
 
+    # with filters, the link opens the list on the same deals
+    import re
+
+    from conftest import row_names
+
+    OpportunityFactory(owner=rep, amount=100, close_date=date(2025, 1, 1), name="Too early")
+    team = TeamFactory(name="Nordics")
+    team.members.set([rep])
+    filtered = client.get(reverse("opportunities:board"), {"team": team.pk, "close_from": "2026-01-01",
+                                                          "amount_min": "50"})
+    assert columns(filtered)["Prospecting"].count == 5
+    link = re.search(r'href="([^"]+)" data-more', filtered.content.decode()).group(1).replace("&amp;", "&")
+    assert sorted(row_names(client.get(link))) == [f"Deal {i}" for i in range(5)]
+
 
 def test_board_query_budget_does_not_grow_with_the_cards(client, reps, django_assert_max_num_queries):
     from django.db import connection
@@ -316,3 +330,42 @@ def test_board_query_budget_does_not_grow_with_the_cards(client, reps, django_as
     assert sum(c.count for c in response.context["columns"]) == 32
     # one cards query per column that has cards: the rest is the same whatever the number of cards
     assert len(many) - len(few) <= len(stages) - 2
+
+
+def test_a_required_custom_field_is_asked_for_too(client, reps):
+    from crm.customization.tests.factories import CustomFieldFactory
+
+    rep, _, _ = reps
+    CustomFieldFactory(record_type="opportunities.opportunity", name="budget_code", label="Budget code")
+    proposal = stage("Proposal / price quote")
+    proposal.required_fields = ["custom.budget_code"]
+    proposal.save()
+    deal = OpportunityFactory(owner=rep)
+    client.force_login(rep)
+    url = reverse("opportunities:board_move", args=[deal.pk])
+
+    asked = client.post(url, {"stage": proposal.pk}, headers=HTMX)
+    assert ask_fields(asked) == ["cf_budget_code"] and "Budget code" in asked.content.decode()
+
+    client.post(url, {"stage": proposal.pk, "answering": proposal.pk, "ask-cf_budget_code": "BX-7"}, headers=HTMX)
+    deal.refresh_from_db()
+    assert deal.stage == proposal and deal.custom["budget_code"] == "BX-7"
+
+
+def test_a_required_field_the_user_may_not_write_refuses_the_move_with_the_reason(client, reps):
+    from crm.access.models import FieldAccess, FieldPermission
+
+    rep, _, _ = reps
+    FieldPermission.objects.create(profile=rep.profile, record_type="opportunities.opportunity",
+                                   field_name="next_step", access=FieldAccess.READ_ONLY)
+    negotiation = stage("Negotiation / review")
+    negotiation.required_fields = ["next_step"]
+    negotiation.save()
+    deal = OpportunityFactory(owner=rep, next_step="")
+    client.force_login(rep)
+
+    response = client.post(reverse("opportunities:board_move", args=[deal.pk]), {"stage": negotiation.pk},
+                           headers=HTMX)
+
+    assert "which you may not fill in" in response.content.decode() and ask_fields(response) == []
+    assert Opportunity.objects.get(pk=deal.pk).stage == stage("Prospecting")

@@ -314,3 +314,16 @@ def test_a_new_deal_probability_left_at_the_first_stage_follows_the_stage_picked
 
     assert Opportunity.objects.get(name="Followed").probability == 30
     assert Opportunity.objects.get(name="Typed").probability == 15
+
+
+def test_the_360_timeline_shows_the_stage_changes(client, reps):
+    rep, _, _ = reps
+    opportunity = OpportunityFactory(owner=rep)
+    StageChange.objects.create(opportunity=opportunity, from_stage=stage("Prospecting"),
+                               to_stage=stage("Qualification"), actor=rep)
+    client.force_login(rep)
+
+    detail = client.get(reverse("opportunities:detail", args=[opportunity.pk])).content.decode()
+    assert reverse("opportunities:timeline", args=[opportunity.pk]) in detail
+    timeline = client.get(reverse("opportunities:timeline", args=[opportunity.pk])).content.decode()
+    assert 'data-kind="stage_change"' in timeline and "Qualification" in timeline
