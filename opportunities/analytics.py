@@ -84,21 +84,22 @@ def stage_history(user, pipeline: Pipeline) -> list[StageStats]:
         if stage_id in stats:
             stats[stage_id].stays, stats[stage_id].average_days, stats[stage_id].median_days = (
                 stays, _dec(average), _dec(median))
+    # Each (deal, stage) it reached once; then, per deal, the furthest stage it reached (lost stages aside)
+    # and whether it was won, as window aggregates over the deal's rows (no second pass joined back).
     for stage_id, reached, moved_on, won in _fetch(f"""
-        WITH v AS ({visible}),
-        reached AS (
-            SELECT sc.opportunity_id AS opp, sc.to_stage_id AS stage_id
-              FROM opportunities_stagechange sc WHERE sc.opportunity_id IN (SELECT id FROM v)
-            UNION
-            SELECT o.id, o.stage_id FROM opportunities_opportunity o WHERE o.id IN (SELECT id FROM v)),
-        r AS (SELECT reached.opp, s.id AS stage_id, s."order" AS position, s.outcome
-                FROM reached JOIN opportunities_stage s ON s.id = reached.stage_id AND s.pipeline_id = %s),
-        furthest AS (SELECT opp, max(position) FILTER (WHERE outcome <> 'lost') AS position,
-                            bool_or(outcome = 'won') AS won
-                       FROM r GROUP BY opp)
-        SELECT r.stage_id, count(*), count(*) FILTER (WHERE f.position > r.position), count(*) FILTER (WHERE f.won)
-          FROM r JOIN furthest f ON f.opp = r.opp
-         WHERE r.outcome = 'open' GROUP BY r.stage_id""", [*params, pipeline.pk]):
+        WITH r AS (
+            SELECT x.opp, s.id AS stage_id, s."order" AS position, s.outcome
+              FROM (SELECT sc.opportunity_id AS opp, sc.to_stage_id AS stage_id
+                      FROM opportunities_stagechange sc WHERE sc.opportunity_id IN ({visible})
+                    UNION
+                    SELECT o.id, o.stage_id FROM opportunities_opportunity o WHERE o.id IN ({visible})) x
+              JOIN opportunities_stage s ON s.id = x.stage_id AND s.pipeline_id = %s)
+        SELECT stage_id, count(*), count(*) FILTER (WHERE furthest > position), count(*) FILTER (WHERE won)
+          FROM (SELECT stage_id, position, outcome,
+                       max(position) FILTER (WHERE outcome <> 'lost') OVER deal AS furthest,
+                       bool_or(outcome = 'won') OVER deal AS won
+                  FROM r WINDOW deal AS (PARTITION BY opp)) t
+         WHERE outcome = 'open' GROUP BY stage_id""", [*params, *params, pipeline.pk]):
         if stage_id in stats:
             stats[stage_id].reached, stats[stage_id].moved_on, stats[stage_id].won = reached, moved_on, won
     return [stats[stage.pk] for stage in stages]
@@ -159,30 +160,39 @@ def velocity(user, kind: str, last_start: dt.date, *, count: int = 6, pipeline: 
     and in total, over the visible deals (of one pipeline, if given). One query."""
     starts = [shift(last_start, kind, -i) for i in range(count - 1, -1, -1)]
     periods = [Period(s, period_end(s, kind), period_label(s, kind), Velocity(), {}) for s in starts]
-    values_sql = ", ".join(["(%s, %s::timestamptz, %s::timestamptz)"] * len(periods))
-    period_params = []
-    for i, p in enumerate(periods):
-        period_params += [i, local_midnight(p.start), local_midnight(p.end)]
     visible, params = _pipeline_visible(user, pipeline) if pipeline else visible_sql(user)
-    in_period = f"({_CLOSED_AT} >= p.starts AND {_CLOSED_AT} < p.ends)"
+    # One scan of the deals, with each period's six figures as filtered aggregates (a join to the periods
+    # would read every deal once per period).
+    columns, column_params = [], []
+    for p in periods:
+        starts_at, ends_at = local_midnight(p.start), local_midnight(p.end)
+        won = "d.outcome = 'won' AND d.closed >= %s AND d.closed < %s"
+        columns += [
+            "count(*) FILTER (WHERE d.created_at < %s AND (d.closed IS NULL OR d.closed >= %s))",
+            f"count(*) FILTER (WHERE {won})",
+            "count(*) FILTER (WHERE d.outcome = 'lost' AND d.closed >= %s AND d.closed < %s)",
+            f"COALESCE(sum(d.amount_corporate) FILTER (WHERE {won}), 0)",
+            f"count(d.amount_corporate) FILTER (WHERE {won})",
+            f"COALESCE(sum(EXTRACT(EPOCH FROM d.closed - d.created_at) / 86400) FILTER (WHERE {won}), 0)",
+        ]
+        column_params += [ends_at, ends_at] + [starts_at, ends_at] * 5
     rows = _fetch(f"""
-        WITH p(idx, starts, ends) AS (VALUES {values_sql})
-        SELECT p.idx, o.owner_id,
-               count(*) FILTER (WHERE o.created_at < p.ends AND ({_CLOSED_AT} IS NULL OR {_CLOSED_AT} >= p.ends)),
-               count(*) FILTER (WHERE s.outcome = 'won' AND {in_period}),
-               count(*) FILTER (WHERE s.outcome = 'lost' AND {in_period}),
-               COALESCE(sum(o.amount_corporate) FILTER (WHERE s.outcome = 'won' AND {in_period}), 0),
-               count(o.amount_corporate) FILTER (WHERE s.outcome = 'won' AND {in_period}),
-               COALESCE(sum(EXTRACT(EPOCH FROM {_CLOSED_AT} - o.created_at) / 86400)
-                        FILTER (WHERE s.outcome = 'won' AND {in_period}), 0)
-          FROM p JOIN opportunities_opportunity o ON o.created_at < p.ends
-          JOIN opportunities_stage s ON s.id = o.stage_id
-         WHERE o.id IN ({visible}) AND ({_CLOSED_AT} IS NULL OR {_CLOSED_AT} >= p.starts)
-         GROUP BY p.idx, o.owner_id""", [*period_params, *params])
-    for idx, owner_id, open_n, won_n, lost_n, won_amount, won_with_amount, cycle_days in rows:
-        v = Velocity(open_n, won_n, lost_n, Decimal(won_amount), won_with_amount, Decimal(cycle_days))
-        periods[idx].reps[owner_id] = v
-        periods[idx].total.add(v)
+        WITH d AS (
+            SELECT o.owner_id, o.created_at, o.amount_corporate, s.outcome, {_CLOSED_AT} AS closed
+              FROM opportunities_opportunity o JOIN opportunities_stage s ON s.id = o.stage_id
+             WHERE o.id IN ({visible}) AND o.created_at < %s)
+        SELECT d.owner_id, {", ".join(columns)}
+          FROM d WHERE d.closed IS NULL OR d.closed >= %s
+         GROUP BY d.owner_id""",
+        [*params, local_midnight(periods[-1].end), *column_params, local_midnight(periods[0].start)])
+    for row in rows:
+        owner_id = row[0]
+        for i, period in enumerate(periods):
+            open_n, won_n, lost_n, won_amount, won_with_amount, cycle_days = row[1 + 6 * i:7 + 6 * i]
+            v = Velocity(open_n, won_n, lost_n, Decimal(won_amount), won_with_amount, Decimal(cycle_days))
+            if open_n or won_n or lost_n:
+                period.reps[owner_id] = v
+            period.total.add(v)
     return periods
 
 

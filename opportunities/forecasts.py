@@ -81,7 +81,7 @@ def visible_sql(user, qs=None) -> tuple[str, tuple]:
 
     qs = Opportunity.objects.visible_to(user) if qs is None else qs
     try:
-        return qs.values("id").query.sql_with_params()
+        return qs.order_by().values("id").query.sql_with_params()
     except EmptyResultSet:
         return "SELECT NULL::bigint WHERE false", ()
 
