@@ -21,6 +21,7 @@ from crm.core.formatting import format_money
 from opportunities.board import board_columns, board_pipeline, board_queryset
 from opportunities.forms import BoardFilter
 from opportunities.models import Opportunity, Pipeline, Stage
+from opportunities.rendering import cards_html
 from opportunities.views import RT, MoveRefused, _int, _require, editable_or_refuse, hidden_for, move
 
 FILTER_PARAMS = ("owner", "team", "close_from", "close_to", "amount_min", "amount_max")
@@ -47,17 +48,20 @@ def _context(request, *, params, pipeline: Pipeline | None, notice: str = "", no
     stage_options = "".join(f'<option value="{column.stage.pk}">{escape(str(column.stage))}</option>'
                             for column in columns)
     kept = [(name, params.get(name)) for name in FILTER_PARAMS if params.get(name)]
+    can_move = user.can(RT, "edit") and "stage" not in hidden and "stage" not in readonly_fields(user, RT)
+    options = mark_safe(f'<option value="">{escape(_("Move to…"))}</option>{stage_options}')
+    for column in columns:
+        column.cards_html = cards_html(request, column.cards, hidden=hidden, can_move=can_move,
+                                       stage_options=options)
     return {
         "pipeline": pipeline, "pipelines": list(Pipeline.objects.all()), "columns": columns, "filter": filters,
         "hidden": hidden,
-        "can_move": user.can(RT, "edit") and "stage" not in hidden and "stage" not in readonly_fields(user, RT),
+        "can_move": can_move,
         "corporate": corporate,
         "filter_query": urlencode([(LIST_PARAMS[name], value) for name, value in kept]), "notice": notice, "notice_level": notice_level, "ask": ask,
         "list_url": reverse("opportunities:list"),
         "filtered": bool(kept),
         "can_create": user.can(RT, "create"),
-        # The same options on every card's "Move to" select, written once.
-        "stage_options": mark_safe(f'<option value="">{escape(_("Move to…"))}</option>{stage_options}'),
     }
 
 
