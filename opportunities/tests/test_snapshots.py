@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm.access.tests.factories import AdminFactory
 from opportunities import forecasts
@@ -139,7 +139,8 @@ def names(moved):
 def test_what_moved_since_last_week_deal_by_deal(week_of_changes):
     (rep, other, manager), before = week_of_changes
 
-    moved = forecasts.what_moved(rep, before, None, kind="month")
+    with translation.override("en"):  # stage names are read in the active language
+        moved = forecasts.what_moved(rep, before, None, kind="month")
 
     assert names(moved) == {"new": ["Brand new"], "won": ["Won"], "lost": ["Lost"], "pushed_out": ["Pushed"],
                             "pulled_in": ["Pulled"], "amount_up": ["Up", "Won"], "amount_down": ["Down"]}
