@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from crm.core.formatting import date_formatter, format_money
+from crm.core.formatting import date_formatter, format_money, localize_digits
 
 
 def cards_html(request, cards, *, hidden: set[str], can_move: bool, stage_options: str) -> SafeString:
@@ -49,7 +49,7 @@ def cards_html(request, cards, *, hidden: set[str], can_move: bool, stage_option
         if show["owner"] and card.owner_id:
             parts.append(f'<span><i class="bi bi-person" aria-hidden="true"></i> {escape(str(card.owner))}</span>')
         days = card.days_in_stage
-        parts.append(f'<span data-days-in-stage>{escape(ngettext("%(n)s day in stage", "%(n)s days in stage", days) % {"n": days})}'
+        parts.append(f'<span data-days-in-stage>{escape(ngettext("%(n)s day in stage", "%(n)s days in stage", days) % {"n": localize_digits(str(days))})}'
                      f'</span></div>')
         if can_move:
             parts.append(f'<form class="d-flex gap-1 mt-1" method="post" action="{move_url}" hx-post="{move_url}" '

@@ -14,10 +14,11 @@ from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm.access.fls import readonly_fields
-from crm.core.formatting import format_money
+from crm.core.formatting import format_money, localize_digits
 from opportunities.board import board_columns, board_pipeline, board_queryset
 from opportunities.forms import BoardFilter
 from opportunities.models import Opportunity, Pipeline, Stage
@@ -45,6 +46,8 @@ def _context(request, *, params, pipeline: Pipeline | None, notice: str = "", no
     corporate = getattr(settings, "CORPORATE_CURRENCY", "EUR")
     for column in columns:
         column.total_text = format_money(column.total, corporate)
+        column.count_text = ngettext("%(n)s deal", "%(n)s deals", column.count) % {
+            "n": localize_digits(str(column.count))}
     stage_options = "".join(f'<option value="{column.stage.pk}">{escape(str(column.stage))}</option>'
                             for column in columns)
     kept = [(name, params.get(name)) for name in FILTER_PARAMS if params.get(name)]

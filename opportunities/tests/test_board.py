@@ -369,3 +369,15 @@ def test_a_required_field_the_user_may_not_write_refuses_the_move_with_the_reaso
 
     assert "which you may not fill in" in response.content.decode() and ask_fields(response) == []
     assert Opportunity.objects.get(pk=deal.pk).stage == stage("Prospecting")
+
+
+def test_card_text_is_escaped(client, reps):
+    rep, _, _ = reps
+    account = AccountFactory(owner=rep, name='<b onmouseover="x()">Acme</b>')
+    OpportunityFactory(owner=rep, name="<img src=x onerror=alert(1)>", account=account)
+    client.force_login(rep)
+
+    page = client.get(reverse("opportunities:board")).content.decode()
+
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert '<b onmouseover' not in page
