@@ -279,7 +279,8 @@ def win_loss(user, start: dt.date, end: dt.date) -> dict:
                          r["lost_n"], r["won_amount"], r["lost_amount"], r["lead_source"])
                  for r in _win_loss_by(qs, "lead_source")]
     by_campaign = [WinLoss(r["campaign__name"] or _("No campaign"), r["won_n"], r["lost_n"], r["won_amount"],
-                           r["lost_amount"], r["campaign_id"]) for r in _win_loss_by(qs, "campaign_id", ("campaign__name",))]
+                           r["lost_amount"], r["campaign_id"])
+                   for r in _win_loss_by(qs, "campaign_id", ("campaign__name",))]
     lost = qs.filter(stage__outcome=Stage.Outcome.LOST)
     reasons_rows = list(lost.values("loss_reason_id").annotate(
         n=Count("id"), amount=Sum("amount_corporate", default=Decimal(0))).order_by("-n", "loss_reason_id"))
@@ -297,7 +298,8 @@ def win_loss(user, start: dt.date, end: dt.date) -> dict:
         SELECT l.from_stage_id, count(*), COALESCE(sum(o.amount_corporate), 0)
           FROM last_loss l JOIN opportunities_opportunity o ON o.id = l.opportunity_id
          GROUP BY l.from_stage_id""", params)
-    stages = {s.pk: s for s in Stage.objects.filter(pk__in=[r[0] for r in stage_rows if r[0]]).select_related("pipeline")}
+    stages = {s.pk: s for s in Stage.objects.filter(pk__in=[r[0] for r in stage_rows if r[0]])
+              .select_related("pipeline")}
     lost_at = sorted(((stages.get(stage_id), n, amount) for stage_id, n, amount in stage_rows),
                      key=lambda r: (r[0] is None, r[0].pipeline.order if r[0] else 0, r[0].order if r[0] else 0))
     total = WinLoss(_("All"), sum(r.won_n for r in by_rep), sum(r.lost_n for r in by_rep),

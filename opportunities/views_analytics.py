@@ -43,7 +43,8 @@ def stage_history(request):
     return render(request, "opportunities/analytics/stage_history.html", {
         "pipelines": pipelines, "pipeline": pipeline, "kind": kind, "kinds": PeriodKind.choices,
         "stages": analytics.stage_history(user, pipeline), "periods": periods, "chosen": chosen,
-        "period": periods[chosen], "overall": analytics.pooled(periods), "reps": reps, "teams": teams, "amounts_hidden": hidden, "chart": chart,
+        "period": periods[chosen], "overall": analytics.pooled(periods), "reps": reps, "teams": teams,
+        "amounts_hidden": hidden, "chart": chart,
         "section": "analytics",
     })
 

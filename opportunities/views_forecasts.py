@@ -142,5 +142,6 @@ def snapshot_take(request):
     if not request.user.is_crm_admin:
         raise Http404
     snapshot = forecasts.snapshot_take(replace=True)
-    messages.success(request, _("Forecast snapshot of the week of %(week)s taken.") % {"week": format_date(snapshot.week)})
+    messages.success(request, _("Forecast snapshot of the week of %(week)s taken.") % {
+        "week": format_date(snapshot.week)})
     return redirect("opportunities:what_moved")
