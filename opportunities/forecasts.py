@@ -280,11 +280,18 @@ def drilldown(user, kind: str, start: dt.date, *, category: str | None, owner_id
         qs = qs.filter(stage__outcome=Stage.Outcome.OPEN)
     if owner_id:
         qs = qs.filter(owner_id=owner_id)
-    elif role_id:
+    elif role_id:  # a role's subtotal: the people with a row under it (so not the reader's peers)
         role = Role.objects.filter(pk=role_id).first()
-        qs = qs.filter(owner__role__path__startswith=role.path) if role else qs.none()
+        roles = scope_roles(user)
+        if role is None or role.pk not in {r.pk for r in roles}:
+            return qs.none()
+        paths = {r.pk: r.path for r in roles}
+        owners = qs.order_by().values_list("owner_id", flat=True).distinct()
+        people = forecast_people(user, roles, owners=[o for o in owners if o])
+        qs = qs.filter(owner_id__in=[p.pk for p in people if p.role_id in paths
+                                     and paths[p.role_id].startswith(role.path)])
     elif others:  # the forecast's "other owners" row: deals of owners who have no row of their own
-        owners = qs.values_list("owner_id", flat=True).distinct()
+        owners = qs.order_by().values_list("owner_id", flat=True).distinct()
         people = forecast_people(user, scope_roles(user), owners=[o for o in owners if o])
         qs = qs.exclude(owner_id__in=[p.pk for p in people])
     return qs.order_by("close_date", "id")

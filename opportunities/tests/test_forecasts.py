@@ -200,11 +200,37 @@ def test_drilldown_lists_the_deals_behind_a_number(client, company, django_asser
                 f"?kind=quarter&start=2026-07-01&category=won&role={rita.role_id}")
     assert sorted(d.amount_corporate for d in client.get(role_url).context["page"]) == [Decimal("500.00"),
                                                                                          Decimal("1500.00")]
-    # A rep asking for the manager's subtree still gets only their own deals.
+    # A rep asking for the manager's subtree (not theirs to see) gets nothing; their own role, their deals.
     client.force_login(rita)
+    theirs = client.get(reverse("opportunities:forecast_deals") +
+                        f"?kind=quarter&start=2026-07-01&category=won&role={manager.role_id}").context["page"]
+    assert list(theirs) == []
     mine = client.get(reverse("opportunities:forecast_deals") +
-                      f"?kind=quarter&start=2026-07-01&category=won&role={manager.role_id}").context["page"]
+                      f"?kind=quarter&start=2026-07-01&category=won&role={rita.role_id}").context["page"]
     assert [d.amount_corporate for d in mine] == [Decimal("500.00")]
+
+
+def test_a_role_subtotal_drills_down_to_the_same_deals_as_it_adds_up(company):
+    """Peers of the reader shared through a team count on the "others" row, in neither the reader's row nor
+    their role's subtotal, and the drill-downs agree."""
+    from crm.access.models import Team
+    from crm.access.visibility import clear_caches
+
+    rita, rolf = company["rep1"], company["rep2"]
+    team = Team.objects.create(name="Pair", record_access=Team.Access.READ)
+    team.members.add(rita, rolf)
+    clear_caches()
+
+    result = forecasts.forecast(rita, "quarter", Q3)
+    rows = rows_by_label(result)
+    role_row = rows[("role", "Sales rep")]
+
+    assert role_row.figures.won == Decimal("500.00")
+    assert [r.figures.won for r in result.rows if r.kind == "others"] == [Decimal("1500.00")]
+    assert [d.amount_corporate for d in forecasts.drilldown(rita, "quarter", Q3, category="won",
+                                                            role_id=role_row.role_id)] == [Decimal("500.00")]
+    assert [d.amount_corporate for d in forecasts.drilldown(rita, "quarter", Q3, category="won",
+                                                            others=True)] == [Decimal("1500.00")]
 
 
 def test_forecast_page_shows_counts_when_amount_is_hidden(client, company):
