@@ -13,6 +13,8 @@ from django.utils import timezone
 from opportunities.models import Opportunity, Pipeline, Stage
 
 CARDS_PER_COLUMN = 50
+# A column loads more cards on demand up to this many; past it, the list (with the same filters) is the place.
+MAX_LOADED = 500
 # What a card shows (opportunities/rendering.py), and no more: a board reads hundreds of rows.
 CARD_FIELDS = ("id", "name", "amount", "currency", "amount_corporate", "probability", "close_date",
                "stage_entered_at", "stage_id", "pipeline_id", "owner_id", "account_id", "account__id",
@@ -25,10 +27,19 @@ class Column:
     count: int = 0
     total: Decimal = Decimal(0)
     cards: list = field(default_factory=list)
+    offset: int = 0  # the cards before these (a column's next cards, loaded on demand)
+
+    @property
+    def shown(self) -> int:
+        return self.offset + len(self.cards)
 
     @property
     def more(self) -> int:
-        return max(self.count - len(self.cards), 0)
+        return max(self.count - self.shown, 0)
+
+    @property
+    def loadable(self) -> bool:
+        return self.more > 0 and self.shown < MAX_LOADED
 
 
 def board_pipeline(pipeline_id) -> Pipeline | None:
@@ -53,13 +64,19 @@ def board_columns(*, queryset: QuerySet, stages: list[Stage], cap: int | None = 
         column = columns.get(row["stage_id"])
         if column is not None:
             column.count, column.total = row["n"], row["total"] or Decimal(0)
-    now = timezone.now()
     for column in columns.values():
-        if not column.count:
-            continue
-        cards = list(queryset.filter(stage_id=column.stage.pk).select_related("account", "owner")
-                     .only(*CARD_FIELDS).order_by(F("close_date").asc(nulls_last=True), "id")[:cap])
-        for card in cards:
-            card.days_in_stage = max((now - card.stage_entered_at).days, 0)
-        column.cards = cards
+        if column.count:
+            column.cards = column_cards(queryset=queryset, stage=column.stage, cap=cap)
     return list(columns.values())
+
+
+def column_cards(*, queryset: QuerySet, stage: Stage, offset: int = 0, cap: int | None = None) -> list:
+    """The cards of one column, soonest close date first, from `offset`, with their days in stage."""
+    cap = cap or CARDS_PER_COLUMN
+    offset = max(0, min(offset, MAX_LOADED))
+    cards = list(queryset.filter(stage_id=stage.pk).select_related("account", "owner").only(*CARD_FIELDS)
+                 .order_by(F("close_date").asc(nulls_last=True), "id")[offset:min(offset + cap, MAX_LOADED)])
+    now = timezone.now()
+    for card in cards:
+        card.days_in_stage = max((now - card.stage_entered_at).days, 0)
+    return cards

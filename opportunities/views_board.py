@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from crm.access.fls import readonly_fields
 from crm.core.formatting import format_money, localize_digits
-from opportunities.board import board_columns, board_pipeline, board_queryset
+from opportunities.board import Column, board_columns, column_cards, board_pipeline, board_queryset
 from opportunities.forms import BoardFilter
 from opportunities.models import Opportunity, Pipeline, Stage
 from opportunities.rendering import cards_html
@@ -61,7 +61,8 @@ def _context(request, *, params, pipeline: Pipeline | None, notice: str = "", no
         "hidden": hidden,
         "can_move": can_move,
         "corporate": corporate,
-        "filter_query": urlencode([(LIST_PARAMS[name], value) for name, value in kept]), "notice": notice, "notice_level": notice_level, "ask": ask,
+        "filter_query": urlencode([(LIST_PARAMS[name], value) for name, value in kept]),
+        "board_query": urlencode(kept), "notice": notice, "notice_level": notice_level, "ask": ask,
         "list_url": reverse("opportunities:list"),
         "filtered": bool(kept),
         "can_create": user.can(RT, "create"),
@@ -73,10 +74,36 @@ def board(request):
     user = request.user
     _require(user, "view")
     pipeline = board_pipeline(request.GET.get("pipeline"))
+    if request.htmx and request.GET.get("part") == "more" and pipeline is not None:
+        return _more(request, pipeline)
     context = _context(request, params=request.GET, pipeline=pipeline)
     if request.htmx and request.GET.get("part") == "board":
         return render(request, "opportunities/board.html#board", context)
     return render(request, "opportunities/board.html", context)
+
+
+def _more(request, pipeline: Pipeline):
+    """htmx: a column's next cards (appended to it) and its new footer."""
+    user = request.user
+    stage = get_object_or_404(Stage, pk=_int(request.GET.get("stage")), pipeline=pipeline)
+    params = request.GET
+    hidden = hidden_for(user)
+    filters = BoardFilter(params, queryset=board_queryset(user=user, pipeline=pipeline))
+    for name in ("amount_min", "amount_max") if "amount" in hidden else ():
+        del filters.filters[name]
+    queryset = filters.qs if filters.is_valid() else board_queryset(user=user, pipeline=pipeline).none()
+    offset = _int(params.get("offset")) or 0
+    column = Column(stage, count=queryset.filter(stage=stage).count(), offset=offset)
+    column.cards = column_cards(queryset=queryset, stage=stage, offset=offset)
+    can_move = user.can(RT, "edit") and "stage" not in hidden and "stage" not in readonly_fields(user, RT)
+    options = "".join(f'<option value="{s.pk}">{escape(str(s))}</option>' for s in pipeline.stages.all())
+    column.cards_html = cards_html(request, column.cards, hidden=hidden, can_move=can_move,
+                                   stage_options=mark_safe(f'<option value="">{escape(_("Move to…"))}</option>{options}'))
+    kept = [(name, params.get(name)) for name in FILTER_PARAMS if params.get(name)]
+    return render(request, "opportunities/_board_more.html", {
+        "column": column, "pipeline": pipeline, "list_url": reverse("opportunities:list"),
+        "filter_query": urlencode([(LIST_PARAMS[name], value) for name, value in kept]),
+        "board_query": urlencode(kept)})
 
 
 @login_required

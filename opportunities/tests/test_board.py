@@ -381,3 +381,31 @@ def test_card_text_is_escaped(client, reps):
 
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert '<b onmouseover' not in page
+
+
+def test_a_column_loads_more_cards_on_demand(client, reps, monkeypatch):
+    import re
+
+    import opportunities.board
+
+    rep, _, _ = reps
+    monkeypatch.setattr(opportunities.board, "CARDS_PER_COLUMN", 2)
+    deals = [OpportunityFactory(owner=rep, amount=100, close_date=date(2026, 1, 1 + i), name=f"Deal {i}")
+             for i in range(5)]
+    client.force_login(rep)
+    prospecting = stage("Prospecting")
+
+    page = client.get(reverse("opportunities:board")).content.decode()
+    url = re.search(r'hx-get="([^"]+part=more[^"]+)"', page).group(1).replace("&amp;", "&")
+    assert "offset=2" in url
+
+    more = client.get(url, headers=HTMX).content.decode()
+    assert f'hx-swap-oob="beforeend:#cards-{prospecting.pk}"' in more
+    assert re.findall(r'data-card="(\d+)"', more) == [str(deals[2].pk), str(deals[3].pk)]
+    url = re.search(r'hx-get="([^"]+part=more[^"]+)"', more).group(1).replace("&amp;", "&")
+    last = client.get(url, headers=HTMX).content.decode()
+    assert re.findall(r'data-card="(\d+)"', last) == [str(deals[4].pk)] and "part=more" not in last
+
+    # another rep's deals do not come through the back door
+    client.force_login(reps[1])
+    assert "data-card" not in client.get(url, headers=HTMX).content.decode()

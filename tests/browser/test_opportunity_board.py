@@ -98,3 +98,27 @@ def test_dropping_on_closed_lost_asks_for_the_loss_reason_and_the_keyboard_can_m
     expect(column(page, "Value proposition").locator(f"[data-card='{other.pk}']")).to_be_visible()
     expect(total(page, "Value proposition")).to_have_attribute("data-column-total", "250.00")
     assert Opportunity.objects.get(pk=other.pk).stage == stage("Value proposition")
+
+
+def test_a_column_shows_more_cards_when_asked(page, live_server, reps, monkeypatch):
+    import opportunities.board
+
+    rep, _, _ = reps
+    monkeypatch.setattr(opportunities.board, "CARDS_PER_COLUMN", 2)
+    for i in range(5):
+        OpportunityFactory(owner=rep, name=f"Deal {i}", amount=100, close_date=date(2027, 1, 1 + i))
+    login(page, live_server, rep.email, PASSWORD)
+    page.goto(live_server.url + reverse("opportunities:board"))
+
+    cards = column(page, "Prospecting").locator("[data-card]")
+    expect(cards).to_have_count(2)
+    column(page, "Prospecting").get_by_role("button", name="Show more").click()
+    expect(cards).to_have_count(4)
+    column(page, "Prospecting").get_by_role("button", name="Show more").click()
+    expect(cards).to_have_count(5)
+    expect(column(page, "Prospecting").get_by_role("button", name="Show more")).to_have_count(0)
+    expect(cards.last).to_contain_text("Deal 4")
+    # a loaded card moves like the others
+    cards.last.get_by_label("Move “Deal 4” to").select_option(label="Qualification")
+    cards.last.get_by_role("button", name="Move").click()
+    expect(column(page, "Qualification").locator("[data-card]", has_text="Deal 4")).to_be_visible()
