@@ -188,11 +188,12 @@ def _opportunities(cursor, n: int, big_id: int) -> None:
     cursor.execute(f"""
         INSERT INTO opportunities_opportunity (name, account_id, contact_id, pipeline_id, stage_id, amount, currency,
             probability, close_date, lead_source, campaign_id, description, owner_id, created_by_id, created_at,
-            updated_at, custom)
+            updated_at, custom, opportunity_type, next_step, competitors, stage_entered_at)
         SELECT acc.name || ' deal' || CASE WHEN g > {accounts} THEN ' ' || (1 + (g - 1) / {accounts}) ELSE '' END,
             a.id, (SELECT min(c.id) FROM accounts_contact c WHERE c.account_id = a.id), %(pipeline)s,
             (%(stage_ids)s::bigint[])[1 + s], (1 + {pick(41, 500)}) * 100, 'EUR', (%(probabilities)s::int[])[1 + s],
-            current_date - 200 + {pick(42, 400)}::int, '', NULL, '', a.owner_id, NULL, t, t, '{{}}'
+            current_date - 200 + {pick(42, 400)}::int, '', NULL, '', a.owner_id, NULL, t, t, '{{}}',
+            'new_business', '', '', t
         FROM generate_series(1, %(n)s) g
         JOIN seed_accounts a ON a.rn = 1 + (g - 1) %% {accounts}
         JOIN accounts_account acc ON acc.id = a.id,
