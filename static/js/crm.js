@@ -113,6 +113,11 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  // While htmx settles a swap, a new element with an old one's id wears the old one's attributes (its
+  // "tomselected" class among them), so afterSwap passes it by: look again once they are its own.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    enhance(event.target.isConnected ? event.target : document);
+  });
   document.addEventListener("htmx:afterSwap", function (event) {
     // The results fragment brings its own column chooser: give it drag and drop again. (After an
     // outerHTML swap the event's target has left the document, so look from the document too.)
