@@ -409,3 +409,22 @@ def test_a_column_loads_more_cards_on_demand(client, reps, monkeypatch):
     # another rep's deals do not come through the back door
     client.force_login(reps[1])
     assert "data-card" not in client.get(url, headers=HTMX).content.decode()
+
+
+def test_board_needs_the_view_right_and_a_stage_of_the_deal_pipeline(client, reps):
+    rep, _, _ = reps
+    renewals = Pipeline.objects.create(name="Renewals", order=1)
+    foreign = Stage.objects.create(pipeline=renewals, name="Up for renewal", probability=50)
+    deal = OpportunityFactory(owner=rep)
+    client.force_login(rep)
+
+    response = client.post(reverse("opportunities:board_move", args=[deal.pk]), {"stage": foreign.pk}, headers=HTMX)
+    assert "is in another pipeline" in response.content.decode()
+    assert Opportunity.objects.get(pk=deal.pk).stage == stage("Prospecting")
+
+    from crm.access.visibility import clear_caches
+
+    ObjectPermission.objects.filter(profile=rep.profile, record_type="opportunities.opportunity").update(
+        can_view=False)
+    clear_caches()  # what the profile service does after a change
+    assert client.get(reverse("opportunities:board")).status_code == 404
