@@ -41,6 +41,18 @@ class Config(AppConfig):
                                fetch=stage_change_items, order=20))
         register_rollup("open_pipeline", _("Open pipeline"), open_pipeline, kind="money", order=10)
         register_rollup("won_revenue", _("Won revenue"), won_revenue, kind="money", order=20)
+        # Quotes and invoices: the panel on the opportunity's page, Settings → Sales, and the beat tasks that
+        # expire quotes and mark invoices overdue (helper C).
+        from crm.core.schedule import periodic as periodic_task
+
+        from .quotes import panel_context as quotes_panel
+
+        register_panel("opportunities.opportunity", "quotes", "opportunities/quotes/panel.html", quotes_panel,
+                       order=15)
+        register_section("sales", _("Sales: quotes and invoices"), "receipt", "opportunities:sales_settings",
+                         right="manage_customization", order=270)
+        periodic_task("quotes-expire", "opportunities.tasks.quotes_expire_task", every=3600)
+        periodic_task("invoices-overdue", "opportunities.tasks.invoices_overdue_task", every=3600)
         # Pipelines and their stages are set up under /settings/ (helper A).
         from crm.core.settings_sections import register_section
 

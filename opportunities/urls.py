@@ -5,6 +5,8 @@ from opportunities import views
 from opportunities import views_currency, views_products
 from opportunities import views_board, views_setup
 
+from opportunities import views_quotes
+
 app_name = "opportunities"
 urlpatterns = [
     path("", record_list, {"record_type": "opportunities.opportunity"}, name="list"),
@@ -45,4 +47,22 @@ urlpatterns = [
     path("setup/stages/<int:pk>/", views_setup.stage_edit, name="setup_stage_edit"),
     path("setup/stages/<int:pk>/move/", views_setup.stage_reorder, name="setup_stage_reorder"),
     path("setup/stages/<int:pk>/delete/", views_setup.stage_delete, name="setup_stage_delete"),
+    # Quotes and invoices (helper C).
+    path("quotes/", views_quotes.quote_list, name="quote_list"),
+    path("<int:pk>/quotes/new/", views_quotes.quote_create, name="quote_create"),
+    path("quotes/<int:pk>/", views_quotes.quote_detail, name="quote_detail"),
+    path("quotes/<int:pk>/edit/", views_quotes.quote_edit, name="quote_edit"),
+    path("quotes/<int:pk>/lines/new/", views_quotes.quote_line_edit, name="quote_line_create"),
+    path("quotes/<int:pk>/lines/<int:line_pk>/", views_quotes.quote_line_edit, name="quote_line_edit"),
+    path("quotes/<int:pk>/lines/<int:line_pk>/remove/", views_quotes.quote_line_remove, name="quote_line_remove"),
+    path("quotes/<int:pk>/pdf/", views_quotes.quote_pdf, name="quote_pdf"),
+    path("quotes/<int:pk>/send/", views_quotes.quote_send, name="quote_send"),
+    path("quotes/<int:pk>/withdraw/", views_quotes.quote_withdraw, name="quote_withdraw"),
+    path("quotes/<int:pk>/decide/", views_quotes.quote_decide, name="quote_decide"),
+    path("quotes/<int:pk>/invoice/", views_quotes.quote_invoice, name="quote_invoice"),
+    path("invoices/<int:pk>/", views_quotes.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>/pdf/", views_quotes.invoice_pdf, name="invoice_pdf"),
+    path("invoices/<int:pk>/send/", views_quotes.invoice_send, name="invoice_send"),
+    path("invoices/<int:pk>/paid/", views_quotes.invoice_paid, name="invoice_paid"),
+    path("setup/sales/", views_quotes.sales_settings, name="sales_settings"),
 ]
