@@ -65,8 +65,8 @@ def field_label(name: str) -> str:
     if name.startswith("custom."):
         from crm.customization.fields import by_key
 
-        field = by_key(RT).get(name.removeprefix("custom."))
-        return str(field.label) if field else name
+        field = by_key(RT).get("cf_" + name.removeprefix("custom."))
+        return str(field.display_label) if field else name
     return str(Opportunity._meta.get_field(name).verbose_name).capitalize()
 
 

@@ -55,8 +55,19 @@ def object_permissions(user) -> dict[str, frozenset[str]]:
     return _memo(user, "object_permissions", lambda: access_config.get(("object-permissions", user.profile_id), compute))
 
 
+# Fields computed from others ({record type: {source field: (derived fields)}}): hiding the source hides them
+# too, or an opportunity's hidden amount would show as its corporate amount and expected revenue.
+_derived: dict[str, dict[str, tuple[str, ...]]] = {}
+
+
+def register_derived_fields(record_type: str, source: str, derived: tuple[str, ...]) -> None:
+    """Declare that `derived` fields of `record_type` are computed from `source` (from the app's ready())."""
+    _derived.setdefault(record_type, {})[source] = tuple(derived)
+
+
 def field_access(user, record_type: str) -> dict[str, str]:
-    """{field_name: "hidden" | "read_only"} for this user's profile."""
+    """{field_name: "hidden" | "read_only"} for this user's profile; a hidden field hides what is derived
+    from it (`register_derived_fields`)."""
     if user.is_crm_admin or not user.profile_id:
         return {}
 
@@ -66,6 +77,10 @@ def field_access(user, record_type: str) -> dict[str, str]:
             "record_type", "field_name", "access"
         ):
             result.setdefault(rt, {})[field] = access
+        for rt, access in result.items():
+            for source, derived in _derived.get(rt, {}).items():
+                if access.get(source) == "hidden":
+                    access.update({name: "hidden" for name in derived})
         return result
 
     return _memo(user, "field_access",
