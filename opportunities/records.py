@@ -105,7 +105,15 @@ LIST = ListSpec(
 # --- import -------------------------------------------------------------------------------------------------
 
 IMPORT_FIELDS = ("name", "account", "pipeline", "stage", "amount", "currency", "probability", "close_date",
-                 "lead_source", "description", "owner")
+                 "opportunity_type", "lead_source", "next_step", "description", "owner")
+
+# The values other systems write in a deal's "Type" column: Salesforce's opportunity types and HubSpot's deal types.
+TYPE_ALIASES = {
+    "new customer": "new_business", "new business": "new_business", "newbusiness": "new_business",
+    "existing customer - upgrade": "upsell", "existing customer - replacement": "upsell", "upgrade": "upsell",
+    "existingbusiness": "upsell", "existing business": "upsell", "existing customer - downgrade": "renewal",
+    "renewal": "renewal", "renewals": "renewal",
+}
 
 
 def _import_defaults() -> dict:
@@ -128,6 +136,12 @@ def _import_complete(record: dict, columns: set) -> None:
         record["probability"] = stage.probability
 
 
+def _after_import(**kwargs) -> None:
+    from opportunities.importing import after_import
+
+    after_import(**kwargs)
+
+
 def import_spec():
     from django.utils.translation import gettext_lazy
 
@@ -137,7 +151,12 @@ def import_spec():
         fields=IMPORT_FIELDS,
         concepts={"opportunity_name": "name", "company": "account", "stage": "stage", "amount": "amount",
                   "currency": "currency", "probability": "probability", "close_date": "close_date",
-                  "lead_source": "lead_source", "description": "description", "owner": "owner"},
+                  "lead_source": "lead_source", "description": "description", "owner": "owner",
+                  "next_step": "next_step",
+                  # A deals export's plain "Type" column (Salesforce, HubSpot) is the deal's type.
+                  "account_type": "opportunity_type"},
+        value_aliases={"opportunity_type": TYPE_ALIASES},
+        after_import=_after_import,
         required_any=("name",),
         related_by_name={"account": "name"},
         create_related=("account",),

@@ -14,7 +14,7 @@ from django.db import migrations
 STAGES = {
     # name: (new name, fa, fi, probability)
     "Decision makers": ("Identify decision makers", "شناسایی تصمیم‌گیرندگان", "Päättäjien tunnistaminen", 50),
-    "Proposal / price quote": ("Proposal / price quote", "پیشنهاد / پیش‌فاکتور", "Tarjous / hintatarjous", 65),
+    "Proposal / price quote": ("Proposal / price quote", "پیشنهاد / پیش‌فاکتور", "Tarjous", 65),
     "Negotiation / review": ("Negotiation / review", "مذاکره / بازبینی", "Neuvottelu / katselmointi", 80),
 }
 

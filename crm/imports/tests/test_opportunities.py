@@ -55,7 +55,7 @@ def test_pipedrive_deals(client, rep, renewals, language):
     deals = {o.name: o for o in Opportunity.objects.select_related("stage", "pipeline", "account")}
     # then each is in its stage, the stage's pipeline, with the stage's probability
     proposal = stage("Proposal / price quote")
-    assert (deals["Konepaja huoltosopimus"].stage, deals["Konepaja huoltosopimus"].probability) == (proposal, 70)
+    assert (deals["Konepaja huoltosopimus"].stage, deals["Konepaja huoltosopimus"].probability) == (proposal, 65)
     assert (deals["Konepaja varaosat"].stage, deals["Konepaja varaosat"].probability) == (qualification, 20)
     assert (deals["Saimaa renewal"].stage, deals["Saimaa renewal"].pipeline, deals["Saimaa renewal"].probability) == (
         renewals, renewals.pipeline, 60)
@@ -72,3 +72,28 @@ def test_pipedrive_deals(client, rep, renewals, language):
         ["Pohjolan Konepaja Oy", "Saimaan Puutuote Oy", "کویر تجارت"])
     assert deals["Konepaja huoltosopimus"].account == deals["Konepaja varaosat"].account
     assert set(Account.objects.values_list("owner", flat=True)) == {rep.pk}
+
+
+@pytest.mark.django_db
+def test_salesforce_opportunities_report(client, rep):
+    """A Salesforce opportunities report: its types become ours, closed deals are closed with their close date,
+    and each imported deal has its first stage change, so stage history and forecasts count it."""
+    from crm.imports.tests.pages import fixture, import_file
+    from opportunities.models import StageChange
+
+    rep.language = "en"
+    rep.save()
+    job = import_file(client, "opportunities", "report.csv", fixture("salesforce_opportunities.csv"),
+                      values={"Proposal/Price Quote": str(stage("Proposal / price quote").pk)})
+    assert (job.status, job.created_count, job.error_count) == ("done", 3, 0), (job.errors, job.message)
+    deals = {o.name: o for o in Opportunity.objects.select_related("stage")}
+    assert {name: d.opportunity_type for name, d in deals.items()} == {
+        "Konepaja - 40 licences": "new_business", "Kavir - support renewal": "renewal", "Saimaa upgrade": "upsell"}
+    assert deals["Konepaja - 40 licences"].next_step == "Send revised quote"
+    assert deals["Konepaja - 40 licences"].amount_corporate == Decimal("48000.00")
+    assert deals["Konepaja - 40 licences"].expected_revenue == Decimal("31200.00")
+    won = deals["Kavir - support renewal"]
+    assert won.stage.outcome == "won" and won.closed_at.date() == date(2026, 10, 15)
+    assert deals["Konepaja - 40 licences"].closed_at is None
+    assert StageChange.objects.filter(opportunity__in=deals.values(), from_stage=None).count() == 3
+    assert deals["Saimaa upgrade"].closed_at.date() == date(2026, 9, 30)
