@@ -31,17 +31,28 @@ def _static_roots() -> list[Path]:
     return roots + [Path(settings.STATIC_ROOT).resolve()]
 
 
-def url_fetcher(url: str, *args, **kwargs):
-    """Only files under the static directories; http(s) and anything else is refused."""
-    from weasyprint.urls import default_url_fetcher
-
+def check_url(url: str) -> Path:
+    """The local file `url` names, if it is under the static directories; anything else (http, https, data,
+    a file elsewhere) raises ValueError."""
     parsed = urlparse(url)
     if parsed.scheme != "file":
         raise ValueError(f"refused to fetch {url}: PDFs use local files only")
     path = Path(unquote(parsed.path)).resolve()
     if not any(path.is_relative_to(root) for root in _static_roots()):
         raise ValueError(f"refused to fetch {url}: outside the static files")
-    return default_url_fetcher(url, *args, **kwargs)
+    return path
+
+
+def local_fetcher():
+    """WeasyPrint's fetcher, limited to file: URLs under the static directories, without redirects."""
+    from weasyprint.urls import URLFetcher
+
+    class LocalFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            check_url(url)
+            return super().fetch(url, headers)
+
+    return LocalFetcher(allowed_protocols={"file"}, allow_redirects=False)
 
 
 def document_date(value: datetime.date | None, language: str) -> str:
@@ -112,4 +123,4 @@ def render_pdf(document: Quote | Invoice) -> bytes:
 
     html = render_html(document)
     base = _static_path(FONTS["regular"]).parent.parent.parent
-    return HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=url_fetcher).write_pdf()
+    return HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=local_fetcher()).write_pdf()
