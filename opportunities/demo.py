@@ -131,3 +131,6 @@ def seed(context: dict) -> None:
     from opportunities.forecasts import seed_demo as seed_forecasts
 
     seed_forecasts(context)  # quotas for this quarter and the next, last week's and this week's snapshots (helper D)
+    from opportunities.quotes import seed_demo as seed_quotes
+
+    seed_quotes(context)  # quotes (one in Persian, one waiting for approval) and an accepted one's paid invoice (helper C)

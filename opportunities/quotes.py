@@ -401,6 +401,11 @@ def panel_context(request, opportunity: Opportunity) -> dict | None:
 
 # --- demo -----------------------------------------------------------------------------------------------------
 
+def seed_demo(context: dict | None = None) -> None:
+    """The demo's quotes and invoices (called once from opportunities/demo.py)."""
+    seed()
+
+
 def seed(*, actor=None) -> list:
     """A few quotes and invoices on the demo's open and won deals: a draft, a sent one, a Persian quote, one
     waiting for approval, an accepted one with its invoice. Idempotent: nothing is made twice."""
@@ -409,8 +414,11 @@ def seed(*, actor=None) -> list:
 
     if Quote.objects.exists():
         return []
-    deals = list(Opportunity.objects.filter(account__isnull=False).select_related("account", "owner")
-                 .order_by("-amount", "id")[:5])
+    from django.db.models import Count
+
+    deals = list(Opportunity.objects.filter(account__isnull=False, stage__outcome="open", owner__isnull=False)
+                 .annotate(lines=Count("line_items")).select_related("account", "owner")
+                 .order_by("-lines", "-amount", "id")[:5])
     made = []
     product = Product.objects.filter(is_active=True).order_by("id").first()
     for index, deal in enumerate(deals):
@@ -419,8 +427,7 @@ def seed(*, actor=None) -> list:
             LineItem.objects.create(opportunity=deal, product=product, name=product.name if product else deal.name,
                                     quantity=Decimal(index + 1), list_price=Decimal(1200), order=1)
         language = "fa" if index == 2 else ""
-        contact = recipient_choices(deal, owner).first() if owner else None
-        quote = quote_create(actor=owner, opportunity=deal, contact=contact, language=language)
+        quote = quote_create(actor=owner, opportunity=deal, language=language)  # to the primary contact
         if index == 2:
             quote.name = "پیشنهاد قیمت " + deal.name
             quote.terms = "پرداخت ظرف ۱۴ روز پس از صدور فاکتور."
