@@ -355,6 +355,26 @@ def quotes_expire(*, today: datetime.date | None = None) -> int:
             .update(status=Status.EXPIRED, updated_at=timezone.now()))
 
 
+SETTINGS_FIELDS = ("discount_approval_threshold", "quote_validity_days", "invoice_due_days", "default_tax_percent",
+                   "quote_terms")
+
+
+@transaction.atomic
+def sales_settings_save(*, actor, sales: SalesSettings, ip: str | None = None) -> SalesSettings:
+    """Save Settings → Sales (a bound form's instance), audited with what changed."""
+    from crm.access.models import AuditLog
+    from crm.access.services import audit
+
+    before = SalesSettings.objects.select_for_update().get(pk=sales.pk)
+    changes = {name: [str(getattr(before, name)), str(getattr(sales, name))] for name in SETTINGS_FIELDS
+               if getattr(before, name) != getattr(sales, name)}
+    sales.save(update_fields=list(SETTINGS_FIELDS))
+    if changes:
+        audit(actor=actor, action=AuditLog.Action.CUSTOMIZATION_CHANGED, target=sales, ip=ip,
+              data={"what": "sales_settings", "changes": changes})
+    return sales
+
+
 # --- reads ----------------------------------------------------------------------------------------------------
 
 def can_use_quotes(user) -> bool:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.access.settings_views import render_settings, right_required
+from crm.access.settings_views import client_ip, render_settings, right_required
 from crm.mail.services import MailRefused
 from opportunities import invoices, products, quotes
 from opportunities.forms_quotes import QuoteFilterForm, QuoteForm, QuoteLineForm, SalesSettingsForm, SendForm
@@ -355,7 +355,7 @@ def invoice_paid(request, pk):
 def sales_settings(request):
     form = SalesSettingsForm(request.POST or None, instance=SalesSettings.load())
     if request.method == "POST" and form.is_valid():
-        form.save()
+        quotes.sales_settings_save(actor=request.user, sales=form.instance, ip=client_ip(request))
         messages.success(request, _("Sales settings saved."))
         return redirect("opportunities:sales_settings")
     return render_settings(request, "opportunities/quotes/sales_settings.html", {"form": form}, section="sales")

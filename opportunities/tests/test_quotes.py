@@ -441,3 +441,7 @@ def test_sales_settings_are_for_admins_and_validate(client, reps):
     assert (sales.discount_approval_threshold, sales.quote_validity_days, sales.invoice_due_days,
             sales.default_tax_percent, sales.quote_terms) == (Decimal("12.5"), 45, 30, Decimal("25.5"),
                                                               "Payment in 30 days.")
+    from crm.access.models import AuditLog
+
+    entry = AuditLog.objects.filter(data__what="sales_settings").get()
+    assert entry.data["changes"]["quote_validity_days"] == ["30", "45"]
