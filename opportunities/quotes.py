@@ -446,9 +446,10 @@ def seed(*, actor=None) -> list:
         if not deal.line_items.exists():
             LineItem.objects.create(opportunity=deal, product=product, name=product.name if product else deal.name,
                                     quantity=Decimal(index + 1), list_price=Decimal(1200), order=1)
-        language = "fa" if index == 2 else ""
-        quote = quote_create(actor=owner, opportunity=deal, language=language)  # to the primary contact
-        if index == 2:
+        # In the primary contact's language; one Persian quote at least (the third, if no contact reads Persian).
+        persian_yet = any(q.language == "fa" for q in made)
+        quote = quote_create(actor=owner, opportunity=deal, language="fa" if index == 2 and not persian_yet else "")
+        if quote.language == "fa" and not persian_yet:
             quote.name = "پیشنهاد قیمت " + deal.name
             quote.terms = "پرداخت ظرف ۱۴ روز پس از صدور فاکتور."
             quote.save(update_fields=["name", "terms"])

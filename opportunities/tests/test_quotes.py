@@ -445,3 +445,21 @@ def test_sales_settings_are_for_admins_and_validate(client, reps):
 
     entry = AuditLog.objects.filter(data__what="sales_settings").get()
     assert entry.data["changes"]["quote_validity_days"] == ["30", "45"]
+
+
+def test_the_demo_seed_makes_a_persian_quote_one_waiting_for_approval_and_a_paid_invoice(reps):
+    from opportunities.models import Invoice
+
+    rep, other, _ = reps
+    for n, owner in enumerate((rep, other, rep, other, rep, rep)):
+        account = AccountFactory(owner=owner, name=f"Demo account {n}")
+        contact = ContactFactory(owner=owner, account=account, email=f"buyer{n}@example.com")
+        OpportunityFactory(owner=owner, account=account, contact=contact, currency="EUR", amount=Decimal(1000 + n))
+    made = quotes.seed()
+    assert len(made) == 5 and quotes.seed() == []
+    statuses = sorted(Quote.objects.values_list("status", flat=True))
+    assert statuses == ["accepted", "draft", "needs_approval", "sent", "sent"]
+    persian = Quote.objects.get(language="fa")
+    assert persian.name.startswith("پیشنهاد قیمت") and persian.lines.exists()
+    assert Invoice.objects.get().status == Invoice.Status.PAID
+    assert Event.objects.filter(name="quote.approval_requested").count() == 1
