@@ -463,3 +463,25 @@ def test_the_demo_seed_makes_a_persian_quote_one_waiting_for_approval_and_a_paid
     assert persian.name.startswith("پیشنهاد قیمت") and persian.lines.exists()
     assert Invoice.objects.get().status == Invoice.Status.PAID
     assert Event.objects.filter(name="quote.approval_requested").count() == 1
+
+
+def test_editing_a_drafts_header_recomputes_totals_and_a_sent_quote_cannot_be_edited(client, reps, deal, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    rep, _, _ = reps
+    quote = make_quote(deal, rep, tax_percent=Decimal(0))
+    client.force_login(rep)
+    url = reverse("opportunities:quote_edit", args=[quote.pk])
+    valid = (timezone.localdate() + datetime.timedelta(days=5)).isoformat()
+    data = {"name": "Revised offer", "contact": deal.contact.pk, "language": "fa", "valid_until": valid,
+            "discount_percent": "10", "tax_percent": "24", "terms": "New terms"}
+    assert client.post(url, {**data, "discount_percent": "-3"}).status_code == 200
+    response = client.post(url, data)
+    assert response.status_code == 302
+    quote.refresh_from_db()
+    # 11 840.00 − 10 % = 10 656.00; + 24 % = 13 213.44
+    assert (quote.name, quote.language, quote.total, quote.number) == ("Revised offer", "fa", Decimal("13213.44"),
+                                                                      f"Q-{YEAR}-00001")
+    Quote.objects.filter(pk=quote.pk).update(status=Quote.Status.SENT)
+    client.post(url, {**data, "name": "Sneaky"})
+    quote.refresh_from_db()
+    assert quote.name == "Revised offer"
