@@ -203,6 +203,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 # The organisation's currency: amounts without one of their own, and totals across currencies.
 CORPORATE_CURRENCY = env("CORPORATE_CURRENCY", default="EUR")
+# The seller on quotes and invoices (their PDFs' header); empty: the name in DEFAULT_FROM_EMAIL.
+COMPANY_NAME = env("COMPANY_NAME", default="")
+COMPANY_ADDRESS = env("COMPANY_ADDRESS", default="")
 USE_I18N = True
 USE_TZ = True
 
