@@ -4,13 +4,15 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class FieldType(models.TextChoices):
     TEXT = "text", _("Text")
     LONG_TEXT = "long_text", _("Long text")
-    NUMBER = "number", _("Number")
-    CURRENCY = "currency", _("Currency")
+    # A field holding a number, and one holding an amount of money (not a document's number, nor a currency code).
+    NUMBER = "number", pgettext_lazy("custom field type", "Number")
+    CURRENCY = "currency", pgettext_lazy("custom field type", "Currency")
     PERCENT = "percent", _("Percent")
     DATE = "date", _("Date")
     DATETIME = "datetime", _("Date and time")
