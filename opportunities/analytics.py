@@ -206,6 +206,15 @@ def pooled(periods: list[Period]) -> Velocity:
     return result
 
 
+def rep_trend(periods: list[Period]) -> list[tuple[str, list]]:
+    """Each rep's velocity in each period (None where it cannot be computed), by name. One query."""
+    owner_ids = sorted({owner for p in periods for owner in p.reps if owner})
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=owner_ids)}
+    rows = [(names.get(owner, "—"), [p.reps[owner].velocity if owner in p.reps else None for p in periods])
+            for owner in owner_ids]
+    return sorted(rows, key=lambda row: row[0].lower())
+
+
 @dataclass
 class Group:
     label: str

@@ -10,6 +10,22 @@ class Config(AppConfig):
         from crm.core.demo import register_demo
 
         register_demo("opportunities", "opportunities.demo.seed", after=('accounts',))
+        # Whoever may not see an amount or a probability may not see what is computed from them either.
+        from crm.access.visibility import register_derived_fields
+
+        register_derived_fields("opportunities.opportunity", "amount", ("amount_corporate", "expected_revenue"))
+        register_derived_fields("opportunities.opportunity", "probability", ("expected_revenue",))
+        from crm.core.schedule import periodic
+
+        # Hourly; the task takes each ISO week's snapshot on its first run of the week and skips the rest.
+        periodic("forecast-snapshot", "opportunities.tasks_forecasts.forecast_snapshot_task", every=3600)
+        from . import tasks_forecasts  # noqa: F401  (not tasks.py: Celery's autodiscovery would miss it)
+        from crm.core.home import register_widget
+
+        from .forecasts import home_widget as forecast_widget
+
+        register_widget("opportunities.forecast", "opportunities/forecasts/_home_widget.html", forecast_widget,
+                        order=30)
         from crm.core import records
 
         from .models import Opportunity

@@ -2,18 +2,18 @@ from django.urls import path
 
 from crm.lists.views import record_list
 from opportunities import views
-from opportunities import views_currency, views_products
 from opportunities import views_board, views_setup
-
+from opportunities import views_analytics, views_forecasts
+from opportunities import views_currency, views_products
 from opportunities import views_quotes
 
 app_name = "opportunities"
 urlpatterns = [
     path("", record_list, {"record_type": "opportunities.opportunity"}, name="list"),
     path("<int:pk>/", views.opportunity_detail, name="detail"),
-    path("products/import/", views_products.product_import, name="product_import"),
     path("products/", views_products.product_list, name="product_list"),
     path("products/new/", views_products.product_edit, name="product_create"),
+    path("products/import/", views_products.product_import, name="product_import"),
     path("products/<int:pk>/", views_products.product_detail, name="product_detail"),
     path("products/<int:pk>/edit/", views_products.product_edit, name="product_edit"),
     path("products/<int:pk>/active/", views_products.product_toggle, name="product_toggle"),
@@ -47,6 +47,13 @@ urlpatterns = [
     path("setup/stages/<int:pk>/", views_setup.stage_edit, name="setup_stage_edit"),
     path("setup/stages/<int:pk>/move/", views_setup.stage_reorder, name="setup_stage_reorder"),
     path("setup/stages/<int:pk>/delete/", views_setup.stage_delete, name="setup_stage_delete"),
+    path("analytics/", views_analytics.stage_history, name="analytics"),
+    path("analytics/win-loss/", views_analytics.win_loss, name="win_loss"),
+    path("forecasts/", views_forecasts.forecast, name="forecast"),
+    path("forecasts/deals/", views_forecasts.forecast_deals, name="forecast_deals"),
+    path("forecasts/quotas/", views_forecasts.quotas, name="quotas"),
+    path("forecasts/what-moved/", views_forecasts.what_moved, name="what_moved"),
+    path("forecasts/snapshots/take/", views_forecasts.snapshot_take, name="snapshot_take"),
     # Quotes and invoices (helper C).
     path("quotes/", views_quotes.quote_list, name="quote_list"),
     path("<int:pk>/quotes/new/", views_quotes.quote_create, name="quote_create"),

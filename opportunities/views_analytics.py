@@ -44,7 +44,7 @@ def stage_history(request):
         "pipelines": pipelines, "pipeline": pipeline, "kind": kind, "kinds": PeriodKind.choices,
         "stages": analytics.stage_history(user, pipeline), "periods": periods, "chosen": chosen,
         "period": periods[chosen], "overall": analytics.pooled(periods), "reps": reps, "teams": teams,
-        "amounts_hidden": hidden, "chart": chart,
+        "amounts_hidden": hidden, "chart": chart, "rep_trend": [] if hidden else analytics.rep_trend(periods),
         "section": "analytics",
     })
 

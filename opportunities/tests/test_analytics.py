@@ -281,3 +281,12 @@ def test_velocity_of_one_pipeline_and_over_all_six_periods(june):
     overall = analytics.pooled(periods)
     assert (overall.won_n, overall.lost_n, overall.cycle, overall.win_rate) == (2, 2, Decimal("15.0"), Decimal("50.0"))
 
+
+
+def test_each_reps_velocity_trend(june):
+    rep, other, manager = june
+
+    trend = dict(analytics.rep_trend(analytics.velocity(manager, "month", dt.date(2026, 6, 1))))
+
+    assert trend[str(rep)] == [None, None, None, None, None, Decimal("133.33")]
+    assert trend[str(other)][-1] == Decimal("0.00")
