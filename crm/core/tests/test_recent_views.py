@@ -43,7 +43,7 @@ def _last_commit_was_relaxed(check) -> bool:
     return seen == ["off"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_touch_on_its_own_commits_and_moves_the_time():
     user, lead = UserFactory(), LeadFactory()
     setting = _synchronous_commit()
@@ -56,7 +56,7 @@ def test_a_touch_on_its_own_commits_and_moves_the_time():
     assert _synchronous_commit() == setting
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_touch_inside_a_callers_transaction_leaves_its_commit_alone():
     user, lead = UserFactory(), LeadFactory()
     setting = _synchronous_commit()
