@@ -20,6 +20,7 @@ from accounts.models import Account, Contact, ContactRole
 from accounts.rendering import details_html, tree_html
 from accounts.rollups import rollup_rows
 from crm.access.fls import hidden_fields, readonly_fields
+from crm.core.forms import errors_to_form
 from crm.core import display, records
 from crm.core.cached_relations import attach
 from crm.core.record_views import duplicate_warning
@@ -136,16 +137,8 @@ def _save_new(request, form, record_type: str, template: str, create, context: d
     try:
         return create()
     except ValidationError as exc:
-        _errors_to_form(form, exc)
+        errors_to_form(form, exc)
         return render(request, template, context, status=422)
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @login_required
@@ -188,7 +181,7 @@ def account_edit(request, pk):
         try:
             services.account_update(actor=user, account=form.instance, before=before)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Account %(name)s saved.") % {"name": account})
             return redirect("accounts:detail", pk=account.pk)
@@ -230,7 +223,7 @@ def _inline_field(request, *, record, record_type: str, names: list[str], form_c
         try:
             update(form.instance, before)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             record = model.objects.get(pk=record.pk)
             context.update(record=record, value=display.field_html(record, name), saved=True)
@@ -310,7 +303,7 @@ def contact_edit(request, pk):
         try:
             services.contact_update(actor=user, contact=form.instance, before=before)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Contact %(name)s saved.") % {"name": contact})
             return redirect("contacts:detail", pk=contact.pk)

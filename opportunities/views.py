@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.rendering import details_html
 from accounts.selectors import visible_ids
 from crm.access.fls import hidden_fields, readonly_fields
+from crm.core.forms import errors_to_form
 from crm.core import display
 from crm.core.formatting import format_money, ltr
 from crm.core.services import recent_view_touch
@@ -60,16 +61,6 @@ def _editable(user, pk: int) -> bool:
 
 def _form_status(request) -> int:
     return 422 if request.method == "POST" else 200
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            target = name if name in form.fields else ("cf_" + name.removeprefix("custom.")
-                                                       if "cf_" + name.removeprefix("custom.") in form.fields else None)
-            form.add_error(target, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _rows(opportunity: Opportunity, user) -> list:
@@ -168,7 +159,7 @@ def opportunity_create(request):
         try:
             opportunity = services.opportunity_create(actor=user, **values)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Opportunity %(name)s created.") % {"name": opportunity})
             return redirect("opportunities:detail", pk=opportunity.pk)
@@ -186,7 +177,7 @@ def opportunity_edit(request, pk):
         try:
             services.opportunity_update(actor=user, opportunity=form.instance, before=before)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, _("Opportunity %(name)s saved.") % {"name": opportunity})
             return redirect("opportunities:detail", pk=opportunity.pk)
@@ -239,7 +230,7 @@ def opportunity_field(request, pk, name):
         try:
             services.opportunity_update(actor=user, opportunity=form.instance, before=before)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             opportunity = Opportunity.objects.get(pk=pk)
             context.update(record=opportunity, value=_field_value(opportunity, name, user), saved=True)
@@ -309,7 +300,7 @@ def move(*, user, opportunity: Opportunity, stage: Stage, data) -> tuple[bool, O
         form = stage_prompt(user=user, opportunity=Opportunity.objects.get(pk=opportunity.pk), stage=stage)
         if form is None:
             raise MoveRefused(" ".join(exc.messages)) from exc
-        _errors_to_form(form, exc)
+        errors_to_form(form, exc)
         return False, form
     except ValidationError as exc:
         raise MoveRefused(" ".join(exc.messages)) from exc

@@ -130,3 +130,15 @@ class EventReplayForm(forms.Form):
         from crm.lists.filters import day_start
 
         return day_start(self.cleaned_data["until"] + timedelta(days=1))
+
+
+def errors_to_form(form, exc) -> None:
+    """Put a service's ValidationError on the form's fields: a field the form has takes its errors, a custom
+    field named "custom.<name>" its form field "cf_<name>", anything else the form as a whole."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        custom = "cf_" + name.removeprefix("custom.")
+        target = name if name in form.fields else custom if name.startswith("custom.") and custom in form.fields else None
+        form.add_error(target, errors)
