@@ -33,6 +33,12 @@ class ForecastCategory(models.TextChoices):
     OMITTED = "omitted", _("Omitted")
 
 
+# What a rep may call a deal regardless of its stage: every forecast category but "closed" (which only a won
+# or lost stage gives).
+FORECAST_CALL_CHOICES = [(value, label) for value, label in ForecastCategory.choices
+                         if value != ForecastCategory.CLOSED]
+
+
 class Pipeline(models.Model):
     name = models.CharField(_("name"), max_length=100)
     name_translations = models.JSONField(default=dict, blank=True)
@@ -108,6 +114,11 @@ class Opportunity(Record):
     price_book = models.ForeignKey("opportunities.PriceBook", verbose_name=_("price book"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     description = models.TextField(_("description"), blank=True)
+    # The rep's call: the forecast category of an open deal when it differs from its stage's (empty: follow the
+    # stage). Won and lost deals count by their outcome, whatever this says.
+    forecast_override = models.CharField(_("forecast category override"), max_length=20, null=True, blank=True,
+                                         choices=FORECAST_CALL_CHOICES,
+                                         help_text=_("Leave empty to follow the stage's forecast category."))
     # Kept by the services (opportunities.currency), never typed: the amount in the corporate currency at the
     # rate in force on the close date, and amount × probability in the corporate currency.
     amount_corporate = models.DecimalField(_("amount (corporate currency)"), max_digits=18, decimal_places=2,
@@ -133,6 +144,20 @@ class Opportunity(Record):
     @property
     def is_closed(self) -> bool:
         return self.stage.outcome != Stage.Outcome.OPEN
+
+    # For templates (the rep's call select on the deal page and in the forecast's drill-down).
+    FORECAST_CALL_CHOICES = FORECAST_CALL_CHOICES
+
+    @property
+    def effective_forecast_category(self) -> str:
+        """The category the forecast counts this deal in: closed once won or lost, else the rep's override, else
+        the stage's."""
+        if self.stage.outcome != Stage.Outcome.OPEN:
+            return ForecastCategory.CLOSED
+        return self.forecast_override or self.stage.forecast_category
+
+    def get_effective_forecast_category_display(self) -> str:
+        return str(ForecastCategory(self.effective_forecast_category).label)
 
 
 class OpportunityContactRole(models.Model):
@@ -460,6 +485,35 @@ class Quota(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.period_start} {self.amount}"
+
+
+class ForecastAdjustment(models.Model):
+    """A manager's call on a subordinate's forecast for one period: the closed-won plus commit revenue the
+    manager expects of them, with the reason. Rows are never changed: the newest is the current call, the
+    older ones its history; `rep_call` keeps the rep's own call the manager saw when adjusting."""
+
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.CASCADE,
+                                related_name="forecast_adjustments")
+    period_kind = models.CharField(_("period"), max_length=10, choices=PeriodKind.choices, default=PeriodKind.MONTH)
+    period_start = models.DateField(_("period start"))
+    amount = models.DecimalField(_("manager's call"), max_digits=18, decimal_places=2,
+                                 validators=[MinValueValidator(0)])
+    rep_call = models.DecimalField(_("rep's call then"), max_digits=18, decimal_places=2, default=Decimal(0),
+                                   editable=False)
+    note = models.TextField(_("note"))
+    adjusted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("adjusted by"), null=True,
+                                    on_delete=models.SET_NULL, related_name="+", editable=False)
+    created_at = models.DateTimeField(_("adjusted"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("forecast adjustment")
+        verbose_name_plural = _("forecast adjustments")
+        indexes = [models.Index(fields=["period_kind", "period_start", "subject", "-created_at"],
+                                name="forecast_adjustment_current")]
+
+    def __str__(self) -> str:
+        return f"{self.subject_id} {self.period_start} {self.amount}"
 
 
 class ForecastSnapshot(models.Model):
