@@ -12,6 +12,7 @@ from django.utils.translation import ngettext_lazy
 from crm.lists.columns import money_cell
 from crm.lists.filters import RecordFilterSet
 from crm.lists.spec import BulkAction, ListSpec, View
+from leads import funnel
 
 RT = "leads.lead"
 # Lead fields scoring and assignment rules test (custom fields come with them), in the order the builder lists them.
@@ -30,6 +31,15 @@ class LeadFilter(RecordFilterSet):
         from leads.models import LifecycleStage
 
         return qs.exclude(lifecycle_stage__in=[LifecycleStage.CONVERTED, LifecycleStage.UNQUALIFIED]) if value else qs
+
+    # The lead funnel's steps (the sales dashboard links here): leads that ever reached a stage, or whose
+    # converted opportunity was won.
+    reached = django_filters.ChoiceFilter(method="filter_reached", label=_("Reached in the funnel"),
+                                          choices=funnel.step_choices)
+    reached.fls_field = "lifecycle_stage"
+
+    def filter_reached(self, qs, name, value):
+        return qs.filter(funnel.reached_q(value)) if value else qs
 
 
 def search(qs, query: str):

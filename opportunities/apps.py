@@ -22,10 +22,11 @@ class Config(AppConfig):
         from . import tasks_forecasts  # noqa: F401  (not tasks.py: Celery's autodiscovery would miss it)
         from crm.core.home import register_widget
 
-        from .forecasts import home_widget as forecast_widget
+        from .views_dashboard import home_widget as dashboard_widget
 
-        register_widget("opportunities.forecast", "opportunities/forecasts/_home_widget.html", forecast_widget,
-                        order=30)
+        # The sales dashboard: a manager's home page opens with it (its forecast card replaces the old widget).
+        register_widget("opportunities.dashboard", "opportunities/dashboard/_home_widget.html", dashboard_widget,
+                        order=5, wide=True)
         from crm.core import records
 
         from .models import Opportunity

@@ -9,7 +9,18 @@ queries does not depend on how many reps or deals there are: every total is one 
 Categories (the stage's forecast category, as Salesforce names them) are shown separately, not cumulatively:
 "Commit" is only the open deals in commit stages, "Best case" only those in best-case stages, "Pipeline" only
 those in pipeline stages; closed won is its own column and omitted deals count nowhere. Salesforce's
-cumulative "best case" is closed won + commit + best case, and the page says so in its help text."""
+cumulative "best case" is closed won + commit + best case, and the page says so in its help text.
+
+Beside those stage-based figures the forecast shows two calls, never replacing one with another:
+- the rep's call: a rep may override the forecast category of an open deal (`Opportunity.forecast_override`)
+  without moving its stage. The rep's commit call = closed won + the open deals whose category (the override if
+  set, else the stage's) is commit; the rep's best-case call adds those in best case. The weighted pipeline
+  stays amount × probability, whatever the override.
+- the manager's call: a manager (or an admin) may adjust a subordinate's forecast for a period with a note
+  (`ForecastAdjustment`, one row per adjustment, the newest is current). It replaces the rep's commit call in
+  the manager's column only. It is shown to the people above the subject, not to the subject.
+Roll-up: a role's subtotal (and the total) of the manager's call adds, per person, their newest adjustment where
+the reader may see one, else their rep's commit call."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,13 +28,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum, Window
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.access.fls import hidden_fields
 from crm.access.models import Role, User
-from opportunities.models import ForecastCategory, ForecastSnapshot, Opportunity, PeriodKind, Quota, Stage
+from opportunities.models import (ForecastAdjustment, ForecastCategory, ForecastSnapshot, Opportunity, PeriodKind,
+                                  Quota, Stage)
 
 RT = "opportunities.opportunity"
 CATEGORIES = ("won", "commit", "best_case", "pipeline")
@@ -127,14 +139,48 @@ class Figures:
     pipeline_n: int = 0
     weighted: Decimal = Decimal(0)
     open_n: int = 0
+    # The open deals by the rep's call (the override, else the stage's category).
+    call_commit: Decimal = Decimal(0)
+    call_commit_n: int = 0
+    call_best_case: Decimal = Decimal(0)
+    call_best_case_n: int = 0
     quota: Decimal | None = None
+    # The manager's call: a person's newest adjustment, or a roll-up's sum (see `manager_call`); None: none.
+    called: Decimal | None = None
+    adjusted_n: int = 0  # how many people in the figure have a manager's call
 
     def add(self, other: "Figures") -> None:
+        called = self.manager_call + other.manager_call
         for name in ("won", "won_n", "commit", "commit_n", "best_case", "best_case_n", "pipeline", "pipeline_n",
-                     "weighted", "open_n"):
+                     "weighted", "open_n", "call_commit", "call_commit_n", "call_best_case", "call_best_case_n",
+                     "adjusted_n"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         if other.quota is not None:
             self.quota = (self.quota or Decimal(0)) + other.quota
+        self.called = called
+
+    @property
+    def rep_commit(self) -> Decimal:
+        """The rep's commit call: closed won + the open deals they call commit."""
+        return self.won + self.call_commit
+
+    @property
+    def rep_commit_n(self) -> int:
+        return self.won_n + self.call_commit_n
+
+    @property
+    def rep_best_case(self) -> Decimal:
+        """The rep's best-case call: their commit call + the open deals they call best case."""
+        return self.rep_commit + self.call_best_case
+
+    @property
+    def rep_best_case_n(self) -> int:
+        return self.rep_commit_n + self.call_best_case_n
+
+    @property
+    def manager_call(self) -> Decimal:
+        """The manager's call where there is one, else the rep's commit call (so roll-ups add like with like)."""
+        return self.rep_commit if self.called is None else self.called
 
     @property
     def attainment(self) -> Decimal | None:
@@ -152,6 +198,8 @@ class Row:
     figures: Figures
     user_id: int | None = None
     role_id: int | None = None
+    adjustment: ForecastAdjustment | None = None  # a person's current manager's call, when the reader sees it
+    adjustable: bool = False  # the reader may adjust this person's forecast
 
     @property
     def query(self) -> str:
@@ -170,6 +218,7 @@ class Forecast:
     end: dt.date  # exclusive
     rows: list[Row] = field(default_factory=list)
     total: Figures = field(default_factory=Figures)
+    adjusts: bool = False  # the reader manages someone here: the manager's call column is theirs to see
 
     @property
     def label(self) -> str:
@@ -190,6 +239,41 @@ def _category_filters() -> dict:
     }
 
 
+def _called(category: str) -> Q:
+    """The open deals the rep calls `category`: their override, or without one their stage's category."""
+    return Q(stage__outcome=Stage.Outcome.OPEN) & (
+        Q(forecast_override=category) | Q(forecast_override__isnull=True, stage__forecast_category=category))
+
+
+def _call_aggregates() -> dict:
+    """The open deals by the rep's call, beside the stage-based categories (Figures.call_*)."""
+    aggregates = {}
+    for name, category in (("call_commit", ForecastCategory.COMMIT), ("call_best_case", ForecastCategory.BEST_CASE)):
+        aggregates[name] = Sum("amount_corporate", filter=_called(category), default=Decimal(0))
+        aggregates[f"{name}_n"] = Count("id", filter=_called(category))
+    return aggregates
+
+
+def _figure_aggregates() -> dict:
+    """Every summed field of Figures, as aggregates over opportunities."""
+    aggregates = {}
+    for name, condition in _category_filters().items():
+        aggregates[name] = Sum("amount_corporate", filter=condition, default=Decimal(0))
+        aggregates[f"{name}_n"] = Count("id", filter=condition)
+    aggregates["weighted"] = Sum("expected_revenue", filter=Q(stage__outcome=Stage.Outcome.OPEN), default=Decimal(0))
+    aggregates["open_n"] = Count("id", filter=Q(stage__outcome=Stage.Outcome.OPEN))
+    aggregates.update(_call_aggregates())
+    return aggregates
+
+
+def _drill_filters() -> dict:
+    """What each figure of the forecast counts, for its drill-down: the stage's categories, and the rep's calls
+    (cumulative: closed won + commit, + best case)."""
+    filters = _category_filters()
+    rep_commit = filters["won"] | _called(ForecastCategory.COMMIT)
+    return {**filters, "rep_commit": rep_commit, "rep_best_case": rep_commit | _called(ForecastCategory.BEST_CASE)}
+
+
 def deals_in_period(user, kind: str, start: dt.date):
     """The visible opportunities whose close date falls in the period."""
     return Opportunity.objects.visible_to(user).filter(close_date__gte=start, close_date__lt=period_end(start, kind))
@@ -201,13 +285,7 @@ def forecast(user, kind: str, start: dt.date) -> Forecast:
     of everything visible. Constant number of queries."""
     end = period_end(start, kind)
     result = Forecast(kind, start, end)
-    filters = _category_filters()
-    aggregates = {}
-    for name, condition in filters.items():
-        aggregates[name] = Sum("amount_corporate", filter=condition, default=Decimal(0))
-        aggregates[f"{name}_n"] = Count("id", filter=condition)
-    aggregates["weighted"] = Sum("expected_revenue", filter=Q(stage__outcome=Stage.Outcome.OPEN), default=Decimal(0))
-    aggregates["open_n"] = Count("id", filter=Q(stage__outcome=Stage.Outcome.OPEN))
+    aggregates = _figure_aggregates()
     per_owner: dict[int | None, Figures] = {}
     for values in deals_in_period(user, kind, start).values("owner_id").annotate(**aggregates).order_by():
         owner = values.pop("owner_id")
@@ -218,11 +296,20 @@ def forecast(user, kind: str, start: dt.date) -> Forecast:
     people = forecast_people(user, roles, owners=[o for o in per_owner if o])
     quotas = dict(Quota.objects.filter(period_kind=kind, period_start=start, user_id__in=[p.pk for p in people])
                   .values_list("user_id", "amount"))
+    adjustable = {p.pk for p in people if may_adjust(user, p, role_paths=role_paths)}
+    result.adjusts = bool(adjustable)
+    adjustments = current_adjustments(kind, start, adjustable) if adjustable else {}
 
     def person_figures(person) -> Figures:
         figures = Figures(**vars(per_owner.get(person.pk, Figures())))
         figures.quota = quotas.get(person.pk)
+        if person.pk in adjustments:
+            figures.called, figures.adjusted_n = adjustments[person.pk].amount, 1
         return figures
+
+    def person_row(person, depth: int) -> Row:
+        return Row("user", str(person), depth, person_figures(person), user_id=person.pk,
+                   adjustment=adjustments.get(person.pk), adjustable=person.pk in adjustable)
 
     placed: set[int] = set()
     if roles:
@@ -238,12 +325,11 @@ def forecast(user, kind: str, start: dt.date) -> Forecast:
             result.rows.append(Row("role", role.name, role.depth - base_depth, subtotal, role_id=role.pk))
             for person in by_role.get(role.pk, []):
                 placed.add(person.pk)
-                result.rows.append(Row("user", str(person), role.depth - base_depth + 1, person_figures(person),
-                                       user_id=person.pk))
+                result.rows.append(person_row(person, role.depth - base_depth + 1))
     for person in people:
         if person.pk not in placed:  # a reader without a role
             placed.add(person.pk)
-            result.rows.append(Row("user", str(person), 0, person_figures(person), user_id=person.pk))
+            result.rows.append(person_row(person, 0))
     others = Figures()
     for owner, figures in per_owner.items():
         if owner not in placed:
@@ -274,8 +360,8 @@ def drilldown(user, kind: str, start: dt.date, *, category: str | None, owner_id
               role_id: int | None = None, others: bool = False):
     """The deals behind one number of the forecast."""
     qs = deals_in_period(user, kind, start).select_related("owner", "stage", "account")
-    if category in _category_filters():
-        qs = qs.filter(_category_filters()[category])
+    if category in _drill_filters():
+        qs = qs.filter(_drill_filters()[category])
     elif category == "open":
         qs = qs.filter(stage__outcome=Stage.Outcome.OPEN)
     if owner_id:
@@ -295,6 +381,73 @@ def drilldown(user, kind: str, start: dt.date, *, category: str | None, owner_id
         people = forecast_people(user, scope_roles(user), owners=[o for o in owners if o])
         qs = qs.exclude(owner_id__in=[p.pk for p in people])
     return qs.order_by("close_date", "id")
+
+
+# --- the manager's call ------------------------------------------------------------------------------------
+
+def may_adjust(actor, subject, *, role_paths: dict | None = None) -> bool:
+    """Whether `actor` may adjust (and see the adjustments of) `subject`'s forecast: an admin anyone's but their
+    own, a manager the people in the roles below theirs (never a peer in their own role, nor themselves).
+    `role_paths` (role id → path) saves reading the subject's role."""
+    if subject.pk == actor.pk:
+        return False
+    if actor.is_crm_admin:
+        return True
+    if not actor.role_id or not subject.role_id or subject.role_id == actor.role_id:
+        return False
+    path = role_paths.get(subject.role_id) if role_paths is not None else subject.role.path
+    return bool(path) and path.startswith(actor.role.path)
+
+
+def current_adjustments(kind: str, start: dt.date, subject_ids) -> dict[int, ForecastAdjustment]:
+    """Each subject's newest adjustment for the period, with `history_n` (how many they have): one query."""
+    qs = (ForecastAdjustment.objects.filter(period_kind=kind, period_start=start, subject_id__in=list(subject_ids))
+          .annotate(history_n=Window(Count("id"), partition_by=[F("subject_id")]))
+          .select_related("adjusted_by").order_by("subject_id", "-created_at", "-id").distinct("subject_id"))
+    return {adjustment.subject_id: adjustment for adjustment in qs}
+
+
+def person_figures(user, subject, kind: str, start: dt.date) -> Figures:
+    """One person's figures for the period as `user` sees them (their row of `forecast`), with their quota and
+    the current manager's call when `user` may see it."""
+    figures = Figures(**deals_in_period(user, kind, start).filter(owner=subject).aggregate(**_figure_aggregates()))
+    figures.quota = Quota.objects.filter(user=subject, period_kind=kind, period_start=start).values_list(
+        "amount", flat=True).first()
+    if may_adjust(user, subject):
+        current = current_adjustments(kind, start, [subject.pk]).get(subject.pk)
+        if current is not None:
+            figures.called, figures.adjusted_n = current.amount, 1
+    return figures
+
+
+def adjustment_history(kind: str, start: dt.date, subject) -> list[ForecastAdjustment]:
+    """Every adjustment of `subject`'s forecast for the period, newest first, each with `before`: the figure it
+    replaced (the previous adjustment, or for the first one the rep's call at that moment)."""
+    history = list(ForecastAdjustment.objects.filter(subject=subject, period_kind=kind, period_start=start)
+                   .select_related("adjusted_by").order_by("-created_at", "-id"))
+    for adjustment, older in zip(history, history[1:] + [None]):
+        adjustment.before = older.amount if older is not None else adjustment.rep_call
+    return history
+
+
+@transaction.atomic
+def forecast_adjust(*, actor, subject, period_kind: str, period_start: dt.date, amount: Decimal,
+                    note: str) -> ForecastAdjustment:
+    """Record `actor`'s call on `subject`'s forecast for one period (`period_start` as `parse_period` gives it;
+    closed won + commit, in the corporate currency) with the reason, keeping every earlier one. PermissionDenied unless `may_adjust`; a missing note or
+    a negative amount is a ValidationError."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    if not may_adjust(actor, subject):
+        raise PermissionDenied
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Say why you adjust the forecast.")})
+    if amount is None or amount < 0:
+        raise ValidationError({"amount": _("Enter an amount of zero or more.")})
+    rep_call = person_figures(actor, subject, period_kind, period_start).rep_commit
+    return ForecastAdjustment.objects.create(subject=subject, period_kind=period_kind,
+                                             period_start=period_start, amount=amount, rep_call=rep_call, note=note, adjusted_by=actor)
 
 
 # --- quotas -------------------------------------------------------------------------------------------------
@@ -332,8 +485,10 @@ def week_of(day: dt.date) -> dt.date:
 
 
 _LINES_SELECT = """
-    SELECT {snapshot}, o.id, o.name, o.owner_id, o.stage_id, s.outcome, s.forecast_category, o.amount_corporate,
-           o.probability, o.close_date
+    SELECT {snapshot}, o.id, o.name, o.owner_id, o.stage_id, s.outcome,
+           CASE WHEN s.outcome = 'open' THEN COALESCE(o.forecast_override, s.forecast_category)
+                ELSE s.forecast_category END,
+           o.amount_corporate, o.probability, o.close_date
       FROM opportunities_opportunity o JOIN opportunities_stage s ON s.id = o.stage_id
      WHERE s.outcome = 'open' OR o.closed_at IS NULL OR o.closed_at >= %s
 """
@@ -535,18 +690,3 @@ def seed_demo(context: dict | None = None) -> None:
             line.stage = open_stage
         line.save()
     snapshot_take()
-
-
-# --- home ---------------------------------------------------------------------------------------------------
-
-def home_widget(request) -> dict | None:
-    """Home: this quarter's forecast for the reader's part of the hierarchy (hidden for users who cannot view
-    opportunities or whose profile hides amounts, and when there is nothing to show)."""
-    user = request.user
-    if not user.can(RT, "view") or amounts_hidden(user):
-        return None
-    start = period_start(timezone.localdate(), PeriodKind.QUARTER)
-    result = forecast(user, PeriodKind.QUARTER, start)
-    if not (result.total.won_n or result.total.open_n or result.total.quota):
-        return None
-    return {"forecast": result, "start": start, "kind": PeriodKind.QUARTER}

@@ -6,6 +6,7 @@ from opportunities import views_board, views_setup
 from opportunities import views_analytics, views_forecasts
 from opportunities import views_currency, views_products
 from opportunities import views_quotes
+from opportunities import views_dashboard
 
 app_name = "opportunities"
 urlpatterns = [
@@ -38,6 +39,7 @@ urlpatterns = [
     path("<int:pk>/roles/", views.opportunity_roles, name="roles"),
     path("roles/<int:pk>/primary/", views.role_primary, name="role_primary"),
     path("roles/<int:pk>/remove/", views.role_remove, name="role_remove"),
+    path("dashboard/", views_dashboard.dashboard, name="dashboard"),
     path("board/", views_board.board, name="board"),
     path("board/<int:pk>/move/", views_board.board_move, name="board_move"),
     path("setup/pipelines/", views_setup.pipelines, name="setup_pipelines"),

@@ -11,13 +11,15 @@ class Widget:
     context: Callable  # (request) -> dict, or None to hide the widget
     order: int = 100
     roles: frozenset | None = None  # role names that see it; None = everyone
+    wide: bool = False  # the whole width of the page; its context's "first" puts it above My day
 
 
 _widgets: dict[str, Widget] = {}
 
 
-def register_widget(key: str, template: str, context: Callable, *, roles=None, order: int = 100) -> None:
-    _widgets[key] = Widget(key, template, context, order, frozenset(roles) if roles else None)
+def register_widget(key: str, template: str, context: Callable, *, roles=None, order: int = 100,
+                    wide: bool = False) -> None:
+    _widgets[key] = Widget(key, template, context, order, frozenset(roles) if roles else None, wide)
 
 
 def widgets_for(request) -> list[dict]:
@@ -27,5 +29,6 @@ def widgets_for(request) -> list[dict]:
             continue
         ctx = widget.context(request)
         if ctx is not None:
-            result.append({"key": widget.key, "template": widget.template, "ctx": ctx})
+            result.append({"key": widget.key, "template": widget.template, "ctx": ctx, "wide": widget.wide,
+                           "first": widget.wide and bool(ctx.get("first"))})
     return result

@@ -310,7 +310,7 @@ def test_home_shows_this_quarters_forecast_for_the_readers_subtree(client, compa
 
     page = client.get(reverse("home")).content.decode()
 
-    assert 'id="home-forecast"' in page and "€4,321.00" in page and "50.0%" in page
+    assert 'id="home-sales-dashboard"' in page and "€4,321.00" in page and "50.0%" in page
     client.force_login(company["east"])
     assert "€4,321.00" not in client.get(reverse("home")).content.decode()
 
