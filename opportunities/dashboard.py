@@ -54,7 +54,7 @@ def pipeline_by_stage(user, pipeline: Pipeline) -> list[Bar]:
               .filter(pipeline=pipeline, stage__outcome=Stage.Outcome.OPEN).order_by().values("stage_id")
               .annotate(n=Count("id"), amount=Sum("amount_corporate", default=Decimal(0)),
                         weighted=Sum("expected_revenue", default=Decimal(0)))}
-    return [Bar(stage.name, totals.get(stage.pk, {}).get("n", 0), totals.get(stage.pk, {}).get("amount", Decimal(0)),
+    return [Bar(str(stage), totals.get(stage.pk, {}).get("n", 0), totals.get(stage.pk, {}).get("amount", Decimal(0)),
                 _list(pipeline=pipeline.pk, stage=stage.pk), totals.get(stage.pk, {}).get("weighted", Decimal(0)))
             for stage in sorted(stages, key=lambda s: (s.order, s.pk))]
 

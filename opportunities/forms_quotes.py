@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from opportunities.models import Product, Quote, QuoteLine, SalesSettings
+from opportunities.models import Invoice, Product, Quote, QuoteLine, SalesSettings
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 LANGUAGE_CHOICES = (("en", gettext_lazy("English")), ("fa", gettext_lazy("Persian")), ("fi", gettext_lazy("Finnish")))
@@ -121,6 +121,12 @@ class QuoteFilterForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("Number or name"), required=False)
     status = forms.ChoiceField(label=gettext_lazy("Status"), required=False,
                                choices=(("", gettext_lazy("Any status")), *Quote.Status.choices))
+
+
+class InvoiceFilterForm(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Number, quote, opportunity or account"), required=False)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False,
+                               choices=(("", gettext_lazy("Any status")), *Invoice.Status.choices))
 
 
 class SalesSettingsForm(forms.ModelForm):

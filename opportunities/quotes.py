@@ -170,7 +170,18 @@ def quote_create(*, actor, opportunity: Opportunity, contact=None, name: str = "
     return quote
 
 
-def _check_editable(quote: Quote) -> None:
+def _check_unlocked(quote: Quote, actor) -> None:
+    """A lock registered on the quote (an approval process waiting on it) stops every change but the recall
+    (quote_withdraw) and the approver's answer (quote_approval_decided)."""
+    from crm.core.locks import lock_reason
+
+    reason = lock_reason(quote, actor)
+    if reason:
+        raise ValidationError(reason, code="locked")
+
+
+def _check_editable(quote: Quote, actor) -> None:
+    _check_unlocked(quote, actor)
     if quote.status == Status.NEEDS_APPROVAL:
         raise ValidationError(_("This quote is waiting for approval. Withdraw the request to change it."),
                               code="not_editable")
@@ -184,7 +195,7 @@ def _check_editable(quote: Quote) -> None:
 def quote_update(*, actor, quote: Quote) -> Quote:
     """Save the header of a draft quote (a bound QuoteForm's instance) and its totals."""
     stored = _locked(quote)
-    _check_editable(stored)
+    _check_editable(stored, actor)
     quote.status = stored.status
     quote.full_clean(exclude=["number"])
     quote.save()
@@ -197,7 +208,7 @@ def quote_update(*, actor, quote: Quote) -> Quote:
 def quote_line_save(*, actor, quote: Quote, line: QuoteLine) -> Quote:
     """Add or change one line of a draft quote, and its totals."""
     quote = _locked(quote)
-    _check_editable(quote)
+    _check_editable(quote, actor)
     line.quote = quote
     if line.product_id and not line.name:
         line.name = line.product.name[:200]
@@ -211,7 +222,7 @@ def quote_line_save(*, actor, quote: Quote, line: QuoteLine) -> Quote:
 @transaction.atomic
 def quote_line_remove(*, actor, quote: Quote, line: QuoteLine) -> Quote:
     quote = _locked(quote)
-    _check_editable(quote)
+    _check_editable(quote, actor)
     line.delete()
     return _recalculate(quote)
 
@@ -227,6 +238,7 @@ def quote_submit(*, actor, quote: Quote) -> Quote:
     """Ask for approval of a draft quote whose discount is above the threshold: "needs approval", and the
     event the approval engine picks up."""
     quote = _locked(quote)
+    _check_unlocked(quote, actor)
     check_transition(quote, Status.NEEDS_APPROVAL)
     if not approval_needed(quote):
         raise ValidationError(_("No discount on this quote is above the approval threshold; it can be sent "
@@ -314,6 +326,7 @@ def quote_send(*, actor, quote: Quote, subject: str = "", message: str = "") -> 
     quote = _locked(quote)
     if quote.status == Status.NEEDS_APPROVAL:
         raise ValidationError(_("This quote is waiting for approval and cannot be sent yet."), code="waiting")
+    _check_unlocked(quote, actor)
     if quote.status == Status.DRAFT and approval_needed(quote):
         return SendResult(quote_submit(actor=actor, quote=quote), sent=False)
     check_transition(quote, Status.SENT)
@@ -334,6 +347,7 @@ def quote_send(*, actor, quote: Quote, subject: str = "", message: str = "") -> 
 def quote_decide(*, actor, quote: Quote, accepted: bool) -> Quote:
     """The customer's answer to a sent quote: accepted or rejected."""
     quote = _locked(quote)
+    _check_unlocked(quote, actor)
     target = Status.ACCEPTED if accepted else Status.REJECTED
     check_transition(quote, target)
     quote.status = target
@@ -403,6 +417,16 @@ def quote_list(*, user, status: str = "", q: str = "") -> QuerySet:
     if q:
         quotes = quotes.filter(Q(number__icontains=q) | Q(name__icontains=q))
     return quotes.order_by("-created_at", "-id")
+
+
+def invoice_list(*, user, status: str = "", q: str = "") -> QuerySet:
+    invoices = visible_invoices(user).select_related("opportunity", "contact", "quote")
+    if status:
+        invoices = invoices.filter(status=status)
+    if q:
+        invoices = invoices.filter(Q(number__icontains=q) | Q(quote__number__icontains=q)
+                                   | Q(opportunity__name__icontains=q) | Q(opportunity__account__name__icontains=q))
+    return invoices.order_by("-issue_date", "-id")
 
 
 def panel_context(request, opportunity: Opportunity) -> dict | None:

@@ -71,6 +71,7 @@ urlpatterns = [
     path("quotes/<int:pk>/invoice/", views_quotes.quote_invoice, name="quote_invoice"),
     path("invoices/<int:pk>/", views_quotes.invoice_detail, name="invoice_detail"),
     path("invoices/<int:pk>/pdf/", views_quotes.invoice_pdf, name="invoice_pdf"),
+    path("invoices/", views_quotes.invoice_list, name="invoice_list"),
     path("invoices/<int:pk>/send/", views_quotes.invoice_send, name="invoice_send"),
     path("invoices/<int:pk>/paid/", views_quotes.invoice_paid, name="invoice_paid"),
     path("setup/sales/", views_quotes.sales_settings, name="sales_settings"),

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from crm.access.settings_views import client_ip, render_settings, right_required
 from crm.mail.services import MailRefused
 from opportunities import invoices, products, quotes
-from opportunities.forms_quotes import QuoteFilterForm, QuoteForm, QuoteLineForm, SalesSettingsForm, SendForm
+from opportunities.forms_quotes import InvoiceFilterForm, QuoteFilterForm, QuoteForm, QuoteLineForm, SalesSettingsForm, SendForm
 from opportunities.models import Invoice, Opportunity, Quote, QuoteLine, SalesSettings
 from opportunities.pdf import document_filename, render_pdf
 
@@ -67,6 +67,21 @@ def quote_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "opportunities/quotes/quote_list.html", {
+        "page": page, "filters": filters, "query": query.urlencode()})
+
+
+@login_required
+def invoice_list(request):
+    if not quotes.can_use_quotes(request.user):
+        raise Http404
+    filters = InvoiceFilterForm(request.GET or None)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    queryset = quotes.invoice_list(user=request.user, status=data.get("status", ""),
+                                   q=(data.get("q") or "").strip())
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "opportunities/invoices/invoice_list.html", {
         "page": page, "filters": filters, "query": query.urlencode()})
 
 

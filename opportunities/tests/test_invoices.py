@@ -127,3 +127,22 @@ def test_the_invoice_page_stays_within_its_query_budget(client, reps, accepted, 
         response = client.get(reverse("opportunities:invoice_detail", args=[invoice.pk]))
     assert response.status_code == 200 and invoice.number in response.content.decode()
     assert render_pdf(invoice).startswith(b"%PDF")
+
+
+def test_the_invoice_list_shows_the_readers_invoices_filters_by_status_and_searches(client, reps, accepted,
+                                                                                   django_assert_max_num_queries):
+    rep, other, manager = reps
+    invoice = invoices.invoice_create(actor=rep, quote=accepted)
+    Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.OVERDUE)
+    client.force_login(rep)
+    client.get(reverse("opportunities:invoice_list"))  # warm the per-process caches
+    with django_assert_max_num_queries(14):
+        page = client.get(reverse("opportunities:invoice_list")).content.decode()
+    assert invoice.number in page and accepted.number in page and 'class="table-danger"' in page
+    assert invoice.number in client.get(reverse("opportunities:invoice_list"), {"status": "overdue"}).content.decode()
+    assert invoice.number not in client.get(reverse("opportunities:invoice_list"), {"status": "paid"}).content.decode()
+    assert invoice.number in client.get(reverse("opportunities:invoice_list"), {"q": "Nordic"}).content.decode()
+    client.force_login(manager)  # the role above sees it
+    assert invoice.number in client.get(reverse("opportunities:invoice_list")).content.decode()
+    client.force_login(other)  # a peer does not
+    assert invoice.number not in client.get(reverse("opportunities:invoice_list")).content.decode()

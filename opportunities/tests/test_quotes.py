@@ -485,3 +485,35 @@ def test_editing_a_drafts_header_recomputes_totals_and_a_sent_quote_cannot_be_ed
     client.post(url, {**data, "name": "Sneaky"})
     quote.refresh_from_db()
     assert quote.name == "Revised offer"
+
+
+def test_a_lock_on_the_quote_stops_every_change_but_the_recall(client, reps, deal, settings):
+    """An approval process's lock (crm.core.locks, registered by automation) holds in the services and the pages."""
+    from crm.core import locks
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    rep, _, _ = reps
+    quote = make_quote(deal, rep)
+    line = quote.lines.first()
+
+    def check(record, user):
+        return "Waiting for the manager's approval." if isinstance(record, Quote) and record.pk == quote.pk else None
+
+    locks.register_lock(check)
+    try:
+        for write in (lambda: quotes.quote_update(actor=rep, quote=quote),
+                      lambda: quotes.quote_line_save(actor=rep, quote=quote, line=line),
+                      lambda: quotes.quote_line_remove(actor=rep, quote=quote, line=line),
+                      lambda: quotes.quote_send(actor=rep, quote=quote)):
+            with pytest.raises(quotes.ValidationError, match="manager's approval"):
+                write()
+        client.force_login(rep)
+        response = client.post(reverse("opportunities:quote_line_remove", args=[quote.pk, line.pk]), follow=True)
+        assert "Waiting for the manager&#x27;s approval." in response.content.decode()
+        assert QuoteLine.objects.filter(pk=line.pk).exists() and len(mail.outbox) == 0
+        Quote.objects.filter(pk=quote.pk).update(status=Quote.Status.NEEDS_APPROVAL)
+        assert quotes.quote_withdraw(actor=rep, quote=quote).status == Quote.Status.DRAFT  # the recall still works
+    finally:
+        locks._checks.remove(check)
+    quotes.quote_line_remove(actor=rep, quote=quote, line=line)  # unlocked: the change goes through
+    assert not QuoteLine.objects.filter(pk=line.pk).exists()
