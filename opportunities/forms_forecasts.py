@@ -1,5 +1,5 @@
 """Forms of the analytics and forecast pages: a date range for win/loss, and the quota grid (one amount per
-person the reader manages, for one period)."""
+person the reader manages, for one period); a manager's adjustment of a subordinate's forecast."""
 from __future__ import annotations
 
 import datetime as dt
@@ -37,6 +37,15 @@ class AmountField(forms.DecimalField):
             if parsed is not None:
                 value = str(parsed)
         return super().to_python(value)
+
+
+class ForecastAdjustmentForm(forms.Form):
+    """A manager's call on a subordinate's forecast for one period, with the reason (required)."""
+
+    amount = AmountField(label=_("Your call (closed won + commit)"), min_value=0, max_digits=18, decimal_places=2,
+                         widget=forms.TextInput(attrs={"inputmode": "decimal", "dir": "ltr"}))
+    note = forms.CharField(label=_("Note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text=_("Why you expect a different figure: it stays in the history."))
 
 
 class QuotaGridForm(forms.Form):

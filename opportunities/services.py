@@ -199,6 +199,17 @@ def opportunity_move(*, actor, opportunity: Opportunity, stage: Stage, values: d
     return opportunity_update(actor=actor, opportunity=opportunity, before=before)
 
 
+def opportunity_forecast_override(*, actor, opportunity: Opportunity, category: str | None) -> Opportunity:
+    """The rep's call: count an open deal in another forecast category than its stage's (None or "": follow
+    the stage again), through `opportunity_update` (lock, history, event). A closed deal is refused."""
+    if opportunity.stage.outcome != Stage.Outcome.OPEN:
+        raise ValidationError({"forecast_override": _("A won or lost deal counts by its outcome: its forecast "
+                                                      "category cannot be overridden.")})
+    before = snapshot(opportunity)
+    opportunity.forecast_override = category or None
+    return opportunity_update(actor=actor, opportunity=opportunity, before=before)
+
+
 @transaction.atomic
 def opportunity_delete(*, actor, opportunity: Opportunity) -> None:
     check_unlocked(opportunity, actor)

@@ -54,6 +54,8 @@ urlpatterns = [
     path("forecasts/", views_forecasts.forecast, name="forecast"),
     path("forecasts/deals/", views_forecasts.forecast_deals, name="forecast_deals"),
     path("forecasts/quotas/", views_forecasts.quotas, name="quotas"),
+    path("forecasts/deals/<int:pk>/call/", views_forecasts.forecast_call, name="forecast_call"),
+    path("forecasts/people/<int:user_id>/", views_forecasts.forecast_person, name="forecast_person"),
     path("forecasts/what-moved/", views_forecasts.what_moved, name="what_moved"),
     path("forecasts/snapshots/take/", views_forecasts.snapshot_take, name="snapshot_take"),
     # Quotes and invoices (helper C).

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_POST
 
 from crm.access.models import Role, User
 from crm.core.formatting import format_date
+from crm.core.urls_safe import safe_next
 from opportunities import forecasts
-from opportunities.forms_forecasts import QuotaGridForm
-from opportunities.models import ForecastSnapshot, PeriodKind, Quota
+from opportunities.forms_forecasts import ForecastAdjustmentForm, QuotaGridForm
+from opportunities.models import ForecastSnapshot, Opportunity, PeriodKind, Quota
 from opportunities.views_analytics import require_view
 
 
@@ -65,6 +66,10 @@ def forecast_deals(request):
     qs = forecasts.drilldown(user, kind, start, category=category, owner_id=owner_id, role_id=role_id,
                              others=request.GET.get("others") == "1")
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    callable_ids = _call_editable_ids(user, [o.pk for o in page.object_list if not o.is_closed])
+    for o in page.object_list:
+        o.call_editable = o.pk in callable_ids
     end = forecasts.period_end(start, kind)
     list_params = {"close_date_after": start.isoformat(),
                    "close_date_before": (end - dt.timedelta(days=1)).isoformat()}
@@ -73,7 +78,8 @@ def forecast_deals(request):
     if category in ("commit", "best_case", "pipeline", "open"):
         list_params["open"] = "1"
     labels = {"won": _("Closed won"), "commit": _("Commit"), "best_case": _("Best case"), "pipeline": _("Pipeline"),
-              "open": _("Open deals")}
+              "open": _("Open deals"), "rep_commit": _("Rep's commit call"),
+              "rep_best_case": _("Rep's best-case call")}
     return render(request, "opportunities/forecasts/deals.html", {
         "page": page, "kind": kind, "start": start, "period_label": forecasts.period_label(start, kind),
         "category_label": labels.get(category, _("All deals")), "owner": owner, "role": role,
@@ -82,6 +88,88 @@ def forecast_deals(request):
         "back_url": f"{reverse('opportunities:forecast')}?{urlencode({'kind': kind, 'start': start.isoformat()})}",
         "query": urlencode({k: v for k, v in request.GET.items() if k != "page"}),
     })
+
+
+def _call_editable_ids(user, ids: list[int]) -> set[int]:
+    """Which of these open deals' forecast category `user` may override: the deals they may edit, unless their
+    profile makes the field read-only or hidden (one query)."""
+    from crm.access.fls import hidden_fields, readonly_fields
+
+    if not ids or not user.can(forecasts.RT, "edit") or "forecast_override" in (
+            readonly_fields(user, forecasts.RT) | hidden_fields(user, forecasts.RT)):
+        return set()
+    return set(Opportunity.objects.visible_to(user, "edit").filter(pk__in=ids).values_list("pk", flat=True))
+
+
+@login_required
+def forecast_call(request, pk):
+    """The rep's call on one deal (its forecast category override): shown, and saved from its select (htmx,
+    the drill-down and the deal's page); a plain POST goes back to `next`."""
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import get_object_or_404
+
+    from opportunities import services
+
+    user = request.user
+    require_view(user)
+    deal = get_object_or_404(Opportunity.objects.visible_to(user).select_related("stage"), pk=pk)
+    if "forecast_override" in forecasts.hidden_fields(user, forecasts.RT):
+        raise Http404
+    editable = not deal.is_closed and deal.pk in _call_editable_ids(user, [deal.pk])
+    context = {"deal": deal, "editable": editable}
+    if request.method == "POST":
+        if not editable:
+            raise Http404
+        category = request.POST.get("forecast_override") or None
+        try:
+            services.opportunity_forecast_override(actor=user, opportunity=deal, category=category)
+        except ValidationError as exc:
+            deal = Opportunity.objects.select_related("stage").get(pk=pk)
+            context.update(deal=deal, error=" ".join(exc.messages))
+            if not request.htmx:
+                messages.error(request, context["error"])
+        else:
+            context.update(deal=Opportunity.objects.select_related("stage").get(pk=pk), saved=True)
+        if not request.htmx:
+            return redirect(safe_next(request, reverse("opportunities:detail", args=[pk])))
+    return render(request, "opportunities/forecasts/_call.html", context)
+
+
+@login_required
+def forecast_person(request, user_id):
+    """One person's forecast for a period: the stage-weighted figure and the rep's call, the manager's current
+    call with every earlier adjustment, and the form to adjust it. Only for the people the reader may adjust
+    (404 for anyone else)."""
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import get_object_or_404
+
+    user = request.user
+    require_view(user)
+    subject = get_object_or_404(User.objects.select_related("role"), pk=user_id)
+    if not forecasts.may_adjust(user, subject) or forecasts.amounts_hidden(user):
+        raise Http404
+    kind, start = forecasts.parse_period(request.GET.get("kind"), request.GET.get("start"))
+    here = f"{reverse('opportunities:forecast_person', args=[subject.pk])}?{urlencode({'kind': kind, 'start': start.isoformat()})}"
+    form = ForecastAdjustmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            forecasts.forecast_adjust(actor=user, subject=subject, period_kind=kind, period_start=start,
+                                      amount=form.cleaned_data["amount"], note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            from crm.core.forms import errors_to_form
+
+            errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Your call on %(person)s's forecast for %(period)s is saved.") % {
+                "person": subject, "period": forecasts.period_label(start, kind)})
+            return redirect(here)
+    figures = forecasts.person_figures(user, subject, kind, start)
+    return render(request, "opportunities/forecasts/person.html", {
+        "subject": subject, "figures": figures, "history": forecasts.adjustment_history(kind, start, subject),
+        "form": form, "kind": kind, "start": start, "period_label": forecasts.period_label(start, kind),
+        "section": "forecast", "deals_url": reverse("opportunities:forecast_deals"),
+        "back_url": f"{reverse('opportunities:forecast')}?{urlencode({'kind': kind, 'start': start.isoformat()})}",
+    }, status=422 if request.method == "POST" else 200)
 
 
 def _int(value):
