@@ -9,7 +9,7 @@ class Config(AppConfig):
     def ready(self):
         from crm.core.demo import register_demo
 
-        register_demo("opportunities", "opportunities.demo.seed", after=('accounts',))
+        register_demo("opportunities", "opportunities.demo.seed", after=('accounts', 'leads'))
         # Whoever may not see an amount or a probability may not see what is computed from them either.
         from crm.access.visibility import register_derived_fields
 

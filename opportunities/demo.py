@@ -124,6 +124,7 @@ def seed(context: dict) -> None:
         if contact is not None:
             OpportunityContactRole.objects.create(opportunity=opportunity, contact=contact, role="decision_maker",
                                                   is_primary=True)
+    _converted_leads(now)
     # --- other parts' demo data (one call each) ---
     from opportunities.products import seed_demo as seed_catalogue
 
@@ -134,3 +135,24 @@ def seed(context: dict) -> None:
     from opportunities.quotes import seed_demo as seed_quotes
 
     seed_quotes(context)  # quotes (one in Persian, one waiting for approval) and an accepted one's paid invoice (helper C)
+
+
+def _converted_leads(now) -> None:
+    """Eight of the demo's sales-accepted and sales-qualified leads converted into deals, four of them won, so
+    the dashboard's lead funnel runs through to "won" (their lifecycle history goes on to SQL and converted)."""
+    from leads.models import Lead, LifecycleStage, LifecycleTransition
+    from opportunities.models import Opportunity
+
+    leads = list(Lead.objects.filter(lifecycle_stage__in=[LifecycleStage.SAL, LifecycleStage.SQL]).order_by("id")[:8])
+    won = list(Opportunity.objects.filter(stage__outcome="won").order_by("id")[:4])
+    open_ = list(Opportunity.objects.filter(stage__outcome="open").order_by("id")[:4])
+    for lead, opportunity in zip(leads, won + open_):
+        when = max(lead.created_at, now - timedelta(days=30))
+        if lead.lifecycle_stage == LifecycleStage.SAL:
+            LifecycleTransition.objects.create(lead=lead, from_stage=LifecycleStage.SAL, to_stage=LifecycleStage.SQL,
+                                               actor=lead.owner, created_at=when)
+        LifecycleTransition.objects.create(lead=lead, from_stage=LifecycleStage.SQL, to_stage=LifecycleStage.CONVERTED,
+                                           actor=lead.owner, created_at=when)
+        Lead.objects.filter(pk=lead.pk).update(
+            lifecycle_stage=LifecycleStage.CONVERTED, converted_at=when, converted_opportunity=opportunity,
+            converted_account_id=opportunity.account_id, converted_contact_id=opportunity.contact_id)

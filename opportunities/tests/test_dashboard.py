@@ -202,3 +202,22 @@ def test_the_dashboard_costs_the_same_queries_with_more_reps_and_deals(team, cli
     with CaptureQueriesContext(connection) as many:
         assert client.get(reverse("opportunities:dashboard")).status_code == 200
     assert len(many) == len(few) <= 30
+
+
+def test_the_demo_gives_every_figure_something_to_show():
+    """Two pipelines with deals in every open stage, a year of won and lost deals, quotas, and leads converted
+    through to won deals, as the CEO sees them on the first visit."""
+    from django.core.management import call_command
+
+    from crm.access.models import User
+    from opportunities.models import Pipeline
+
+    call_command("seed_demo", verbosity=0)
+    ceo = User.objects.get(email="ceo@demo.local")
+    for pipeline in Pipeline.objects.all():
+        result = dashboard.dashboard(ceo, pipeline_id=pipeline.pk)
+        assert all(bar.count for bar in result["stages"]), (pipeline, [(b.label, b.count) for b in result["stages"]])
+    result = dashboard.dashboard(ceo)
+    assert result["forecast"].total.quota and result["top_deals"]
+    assert sum(t.won_n for t in result["trend"]) and sum(t.lost_n for t in result["trend"])
+    assert all(step["count"] for step in result["funnel"]["steps"]), result["funnel"]["steps"]
