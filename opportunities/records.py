@@ -95,14 +95,14 @@ class OpportunityFilter(RecordFilterSet):
 LIST = ListSpec(
     columns=("name", "account", "stage", "amount", "probability", "close_date", "owner"),
     optional_columns=("contact", "pipeline", "currency", "amount_corporate", "expected_revenue", "opportunity_type",
-                      "next_step", "competitors", "loss_reason", "lead_source", "campaign", "created_at",
-                      "updated_at"),
+                      "next_step", "competitors", "loss_reason", "lead_source", "campaign", "forecast_override",
+                      "created_at", "updated_at"),
     default_sort="close_date",
     # Stages run in their pipeline's order, not alphabetically.
     sorts={"stage": lambda: [F("pipeline__order"), F("stage__order")]},
     search_fields=("name", "account__name"),
     filters=("pipeline", "stage", "owner", "account", "contact", "opportunity_type", "amount", "amount_corporate",
-             "probability", "close_date", "lead_source", "campaign", "loss_reason", "created_at"),
+             "probability", "close_date", "lead_source", "campaign", "loss_reason", "forecast_override", "created_at"),
     filterset=OpportunityFilter,
     views=(View("my-open", _("My open opportunities"), "mine=1&open=1"),
            View("closing-month", _("Closing this month"), "open=1&closing=month"),

@@ -287,3 +287,18 @@ def test_snapshots_keep_the_effective_category(company):
     assert lines[prospecting_deal(rita).pk] == "commit"
     assert lines[won.pk] == "closed"  # a won deal counts by its outcome
     assert lines[Opportunity.objects.get(owner=rita, stage=stage("Value proposition")).pk] == "best_case"
+
+
+def test_the_list_filters_and_shows_the_call(client, company):
+    from conftest import row_names
+
+    rita = company["rep1"]
+    services.opportunity_forecast_override(actor=rita, opportunity=prospecting_deal(rita),
+                                           category=ForecastCategory.COMMIT)
+    client.force_login(rita)
+
+    response = client.get(reverse("opportunities:list") + "?forecast_override=commit&cols=name,forecast_override")
+
+    assert row_names(response) == [prospecting_deal(rita).name]
+    assert "Forecast category override" in response.content.decode()
+    assert len(row_names(client.get(reverse("opportunities:list") + "?forecast_override=best_case"))) == 0
