@@ -73,7 +73,11 @@ class OpportunityFilter(RecordFilterSet):
         return _closed(qs, "gte", day_start(value)) if value else qs
 
     def filter_closed_before(self, qs, name, value):
-        return _closed(qs, "lt", day_start(value + timedelta(days=1))) if value else qs
+        if not value:
+            return qs
+        if value >= date.max:  # no day after it: every closed deal closed before
+            return qs.exclude(stage__outcome="open")
+        return _closed(qs, "lt", day_start(value + timedelta(days=1)))
 
     def filter_closing(self, qs, name, value):
         today = timezone.localdate()
