@@ -68,6 +68,17 @@ class Config(AppConfig):
                        order=15)
         register_section("sales", _("Sales: quotes and invoices"), "receipt", "opportunities:sales_settings",
                          right="manage_customization", order=270)
+        # Quotes can be sent for approval (the approval engine finds, shows and answers them through this).
+        from crm.core.approvables import register_approvable
+
+        from . import quotes as quote_services
+
+        register_approvable(
+            "opportunities.quote", quote_services.Quote, label=_("Quote"),
+            fields=("name", "status", "currency", "discount_percent", "tax_percent", "subtotal", "total", "valid_until"),
+            visible=quote_services.visible_quotes, url=quote_services.quote_url, timeline=lambda quote: quote.opportunity,
+            submitted_event="quote.approval_requested", recalled_event="quote.withdrawn",
+            decided=quote_services.approval_decided, recalled=quote_services.approval_recalled)
         periodic_task("quotes-expire", "opportunities.tasks.quotes_expire_task", every=3600)
         periodic_task("invoices-overdue", "opportunities.tasks.invoices_overdue_task", every=3600)
         # Pipelines and their stages are set up under /settings/ (helper A).

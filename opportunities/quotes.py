@@ -282,6 +282,24 @@ def quote_approval_decided(*, actor, quote: Quote, approved: bool, comment: str 
     return quote
 
 
+def quote_url(quote: Quote) -> str:
+    from django.urls import reverse
+
+    return reverse("opportunities:quote_detail", args=[quote.pk])
+
+
+def approval_decided(*, actor, record: Quote, approved: bool, comment: str = "") -> None:
+    """The approval engine's callback (crm.core.approvables): the request for `record` ended."""
+    if record.status == Status.NEEDS_APPROVAL:
+        quote_approval_decided(actor=actor, quote=record, approved=approved, comment=comment)
+
+
+def approval_recalled(*, actor, record: Quote) -> None:
+    """The approval engine's callback: the submitter recalled the request from the Approvals page."""
+    if record.status == Status.NEEDS_APPROVAL:
+        quote_withdraw(actor=actor, quote=record)
+
+
 def email_defaults(document) -> dict:
     """The subject and message of a quote's or invoice's e-mail, in its language."""
     from django.utils import translation

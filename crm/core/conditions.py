@@ -103,10 +103,13 @@ class Field:
 def fields_for(record_type: str, names=None, *, with_choices: bool = False) -> dict[str, Field]:
     """The fields conditions on `record_type` may test: `names` (default: the registry's `fields`), then
     every custom field. `with_choices` also reads the picklist values and users a builder offers."""
-    from crm.core import records
+    from crm.core import approvables, records
     from crm.customization.fields import definitions
 
-    rt = records.get(record_type)
+    # A registered record type, or a document registered only for approvals (crm.core.approvables: a quote).
+    rt = records.find(record_type) or approvables.get(record_type)
+    if rt is None:
+        raise KeyError(record_type)
     result = {}
     for name in names or rt.fields:
         try:

@@ -27,6 +27,7 @@ ENTRIES = [
     NavItem("tickets", _("Tickets"), "support:ticket_list", "life-preserver", "support.ticket"),
     NavItem("knowledge", _("Knowledge base"), "support:article_list", "journal-text", "support.article"),
     NavItem("campaigns", _("Campaigns"), "campaigns:list", "megaphone", "campaigns.campaign"),
+    NavItem("approvals", _("Approvals"), "approvals:inbox", "check2-square"),
     NavItem("reports", _("Reports"), "analytics:reports", "bar-chart"),
     NavItem("settings", _("Settings"), "settings:index", "gear", right="settings"),
 ]

@@ -5,7 +5,8 @@ what a conversion created. No app imports another's models for its pages.
     register_panel("accounts.account", "opportunities", "opportunities/_panel.html", context_fn, order=20)
 
 `context_fn(request, record)` returns the template's context, or None to leave the panel out (the reader may
-not view that type). `placement` is "header" (under the title) or "main" (below the tabs)."""
+not view that type). `placement` is "header" (under the title) or "main" (below the tabs). A panel registered for "*" is offered
+on every record type's page (the approval panel), its context deciding where it shows."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -33,7 +34,7 @@ def register_panel(record_type: str, key: str, template: str, context: Callable,
 
 
 def panels_for(record_type: str, placement: str) -> list[Panel]:
-    return sorted((p for p in _panels.values() if p.record_type == record_type and p.placement == placement),
+    return sorted((p for p in _panels.values() if p.record_type in (record_type, "*") and p.placement == placement),
                   key=lambda p: (p.order, p.key))
 
 

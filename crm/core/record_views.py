@@ -24,9 +24,9 @@ def _type(request, slug: str, action: str = "view"):
 
 
 def _locked_ids(rt, ids) -> set[int]:
-    if rt.locked is None or not ids:
-        return set()
-    return set(rt.model._base_manager.filter(pk__in=ids).filter(rt.locked()).values_list("pk", flat=True))
+    from crm.core.locks import locked_ids
+
+    return locked_ids(rt, ids)
 
 
 def _can_merge(request, rt, record, locked: set[int]) -> bool:

@@ -97,6 +97,10 @@ def get(key: str) -> RecordType:
     return _registry[key]
 
 
+def find(key: str) -> RecordType | None:
+    return _registry.get(key)
+
+
 def by_slug(slug: str) -> RecordType | None:
     return next((rt for rt in _registry.values() if rt.slug == slug), None)
 

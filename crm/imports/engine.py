@@ -215,9 +215,11 @@ class RecordImportResource(CustomFieldsResourceMixin, resources.ModelResource):
         if matched:
             self._editable = set(self.model.objects.visible_to(self.actor, "edit").filter(pk_in(self.model, matched))
                                  .values_list("pk", flat=True))
-            if self.rt.locked is not None:  # read-only records (a converted lead) are never updated
-                self._locked = set(qs.filter(pk_in(self.model, matched)).filter(self.rt.locked())
-                                   .values_list("pk", flat=True))
+            from crm.core.locks import locked_q
+
+            locked = locked_q(self.rt)  # read-only records (a converted lead, one awaiting approval) stay as they are
+            if locked is not None:
+                self._locked = set(qs.filter(pk_in(self.model, matched)).filter(locked).values_list("pk", flat=True))
 
     # --- the run --------------------------------------------------------------------------------------------
 

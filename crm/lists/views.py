@@ -156,11 +156,17 @@ def bulk(request, record_type: str):
         if value is None:
             messages.error(request, _("Choose a value for “%(action)s”.") % {"action": action.label})
             return redirect(back)
+    selected = len(ids)
+    if action.permission in ("edit", "delete"):  # locked records (awaiting approval...) are left as they are
+        from crm.core.locks import locked_ids
+
+        locked = locked_ids(rt, ids)
+        ids = [i for i in ids if i not in locked]
     count = action.run(actor=request.user, ids=ids, value=value)
     label = next((str(lbl) for v, lbl in action.choices(request.user) if v == value), "") if action.choices else ""
     messages.success(request, action.done % {"count": count, "value": label})
-    if len(ids) > count:
-        unchanged = len(ids) - count
+    if selected > count:
+        unchanged = selected - count
         messages.info(request, ngettext(
             "%(count)s of the selected records was left unchanged (no change needed, or not yours to change).",
             "%(count)s of the selected records were left unchanged (no change needed, or not yours to change).",
