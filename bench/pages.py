@@ -20,7 +20,9 @@ class Page:
     key: str
     label: str
     who: str  # "rep" or "manager"
-    path: str  # may hold {lead}, {account}, {account360}, {contacts} or {page100}: found per version by discover()
+    path: str  # may hold {lead}, {account}, {account360}, {contacts}, {page100}, {opportunity} or {board_more}:
+    # found per version by discover()
+    htmx: bool = False  # requested as htmx does (HX-Request: true), as a part of a page
 
 
 PAGES = [
@@ -60,7 +62,23 @@ ISSUE9_PAGES = [
     Page("manager-account-2000-timeline", "360° timeline tab (first page of 25, of 2,000 items)", "manager",
          "{account360}timeline/"),
 ]
-PAGES_BY_KEY = {p.key: p for p in PAGES + ISSUE9_PAGES}
+# Issue 10's (bench/speed.py --scale issue10: 300,000 opportunities): the board and a column's "Show more", the list
+# and an opportunity's page, the forecast, the analytics and, last, the manager's home page (the sales dashboard).
+ISSUE10_PAGES = [
+    Page("manager-board", "opportunity board (default pipeline)", "manager", "/opportunities/board/"),
+    Page("manager-board-more", "board: a column's \"Show more\" (htmx)", "manager", "{board_more}", htmx=True),
+    Page("manager-opportunities", "opportunity list", "manager", "/opportunities/"),
+    _EXISTING["rep-opportunities"],
+    Page("manager-opportunity", "opportunity page", "manager", "{opportunity}"),
+    Page("rep-opportunity", "opportunity page", "rep", "{opportunity}"),
+    Page("manager-forecast", "forecast (this month)", "manager", "/opportunities/forecasts/"),
+    Page("manager-analytics", "stage analytics", "manager", "/opportunities/analytics/"),
+    Page("manager-home", "home (the sales dashboard)", "manager", "/"),
+]
+PAGES_BY_KEY = {p.key: p for p in PAGES + ISSUE9_PAGES + ISSUE10_PAGES}
+SCALE_PAGES = {"issue9": ISSUE9_PAGES, "issue10": ISSUE10_PAGES}
+# A board column's "Show more" button (templates/opportunities/board.html).
+_LOAD_MORE = re.compile(r'hx-get="([^"]*part=more[^"]*)"[^>]*data-load-more')
 # The account bench/scale_customers.py gives 2,000 timeline items; found by searching the rep's accounts for it.
 ACCOUNT_360_SEARCH = "Bench 360 Customer"
 
@@ -94,7 +112,8 @@ def page_number(body: str) -> int | None:
 
 
 def discover(get: Callable[[str, str], tuple[int, str]]) -> dict[str, str]:
-    """{lead, account, account360, contacts, page100} for one version; get(who, path) -> (status, body)."""
+    """{lead, account, account360, contacts, page100, opportunity, board_more} for one version;
+    get(who, path) -> (status, body)."""
     found = {}
     status, body = get("rep", "/leads/")
     leads = record_links(body, "/leads/")
@@ -111,6 +130,14 @@ def discover(get: Callable[[str, str], tuple[int, str]]) -> dict[str, str]:
     # Contacts moved from /accounts/contacts/ to /contacts/ (the old address redirects): each version's own.
     status, _ = get("rep", "/contacts/")
     found["contacts"] = "/contacts/" if status == 200 else "/accounts/contacts/"
+    # The first opportunity of the rep's list (the manager sees it too), and the first "Show more" of the
+    # manager's board (the first column with more cards than it shows).
+    status, body = get("rep", "/opportunities/")
+    opportunities = record_links(body, "/opportunities/") if status == 200 else []
+    found["opportunity"] = opportunities[0] if opportunities else "/opportunities/"
+    status, body = get("manager", "/opportunities/board/")
+    more = _LOAD_MORE.search(body) if status == 200 else None
+    found["board_more"] = html.unescape(more.group(1)) if more else "/opportunities/board/?part=more"
     path = "/leads/"
     for _ in range(PAGE_100 - 1):
         status, body = get("manager", path)

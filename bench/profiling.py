@@ -176,7 +176,8 @@ def hot_spots(root, code: Path, total: float, limit: int = 15) -> dict[str, list
     return {"ours": top(ours, most=0.9), "own": top(own), "modules": top(by_module)}
 
 
-def profile_page(clients, who: str, path: str, *, runs: int, code: Path, html_path: Path, tree_threshold: float) -> dict:
+def profile_page(clients, who: str, path: str, *, runs: int, code: Path, html_path: Path, tree_threshold: float,
+                 htmx: bool = False) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from pyinstrument import Profiler
@@ -184,7 +185,7 @@ def profile_page(clients, who: str, path: str, *, runs: int, code: Path, html_pa
     client = clients[who]
 
     def request():
-        response = client.get(path)
+        response = client.get(path, headers={"HX-Request": "true"} if htmx else None)
         body = _body(response)
         if response.status_code != 200:
             raise SystemExit(f"{who} {path}: status {response.status_code}\n{body[:2000].decode(errors='replace')}")
@@ -264,8 +265,8 @@ def report(result: dict, *, version: str, templates: int = 12) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Profile pages in-process (run by bench/speed.py --profile).")
-    parser.add_argument("url", help="a path such as /leads/?q=virtanen, a page key of bench/pages.py, 'all' or "
-                        "'issue9' (bench/pages.py's ISSUE9_PAGES)")
+    parser.add_argument("url", help="a path such as /leads/?q=virtanen, page keys of bench/pages.py (comma-separated), "
+                        "'all', 'issue9' or 'issue10' (bench/pages.py's ISSUE9_PAGES, ISSUE10_PAGES)")
     parser.add_argument("--as", dest="who", choices=["rep", "manager"], default="rep")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--version", default="after", help="label for the output and file names")
@@ -276,7 +277,7 @@ def main() -> int:
     args = parser.parse_args()
     code = Path.cwd().resolve()
     _setup(code)
-    from pages import ISSUE9_PAGES, PAGES, PAGES_BY_KEY, discover
+    from pages import PAGES, PAGES_BY_KEY, SCALE_PAGES, discover
 
     clients = _clients()
 
@@ -284,21 +285,20 @@ def main() -> int:
         response = clients[who].get(path)
         return response.status_code, _body(response).decode(errors="replace")
 
-    if args.url in ("all", "issue9"):
-        chosen = [(p.key, p.who, p.path) for p in (PAGES if args.url == "all" else ISSUE9_PAGES)]
-    elif args.url in PAGES_BY_KEY:
-        page = PAGES_BY_KEY[args.url]
-        chosen = [(page.key, page.who, page.path)]
+    if args.url == "all" or args.url in SCALE_PAGES:
+        chosen = [(p.key, p.who, p.path, p.htmx) for p in (PAGES if args.url == "all" else SCALE_PAGES[args.url])]
+    elif all(key in PAGES_BY_KEY for key in args.url.split(",")):
+        chosen = [(p.key, p.who, p.path, p.htmx) for p in (PAGES_BY_KEY[key] for key in args.url.split(","))]
     else:
         slug = "".join(c if c.isalnum() else "-" for c in args.url).strip("-")[:60] or "home"
-        chosen = [(slug, args.who, args.url)]
-    found = discover(get) if any("{" in path for _, _, path in chosen) else {}
+        chosen = [(slug, args.who, args.url, False)]
+    found = discover(get) if any("{" in path for _, _, path, _ in chosen) else {}
     out_dir = args.out_dir or RESULTS / f"profile-{time.strftime('%Y%m%d-%H%M%S')}"
     results = []
-    for key, who, path in chosen:
+    for key, who, path, htmx in chosen:
         path = path.format(**found)
         result = profile_page(clients, who, path, runs=args.runs, code=code, tree_threshold=args.threshold,
-                              html_path=out_dir / f"{args.version}-{key}.html")
+                              html_path=out_dir / f"{args.version}-{key}.html", htmx=htmx)
         result["key"] = key
         results.append(result)
         if args.quiet:

@@ -9,6 +9,9 @@ can be compared, and older code measured side by side with the current checkout 
     python bench/speed.py --scale issue9 --reuse                    # issue 9: 200,000 accounts, 500,000 contacts,
                                                                     # 5 million activities, the 360° page
     python bench/speed.py --scale issue9 --profile rep-account-2000 # where the 360° page's time goes
+    python bench/speed.py --scale issue10 --reuse                   # issue 10: 300,000 opportunities: the board,
+                                                                    # the list, forecast, analytics, the dashboard
+    python bench/speed.py --scale issue10 --profile issue10         # where each of those pages' time goes
 
 The yardstick is a fixed pure-Python loop (300,000 iterations of `s += i * i % 7`) timed in this process
 between every two requests (yardstick, page, yardstick, page...), so a page reads as "2.1x the yardstick"
@@ -45,9 +48,13 @@ def p95(values: list[float]) -> float:
     return ordered[round(0.95 * (len(ordered) - 1))]
 
 
-def timed_get(session: vs.Session, path: str) -> tuple[float, int, bytes]:
+def htmx(page: pages.Page) -> dict | None:
+    return {"HX-Request": "true"} if page.htmx else None
+
+
+def timed_get(session: vs.Session, path: str, headers: dict | None = None) -> tuple[float, int, bytes]:
     start = time.perf_counter()
-    status, body = session.get(path)
+    status, body = session.get(path, headers=headers)
     return (time.perf_counter() - start) * 1000, status, body
 
 
@@ -91,7 +98,10 @@ class Run:
             self.check(f"{v.name}: the manager's page {number} is {self.urls[v.name]['page100']}"
                        + ("" if number == pages.PAGE_100 else f" (the list ends before page {pages.PAGE_100})")
                        + (f" ({self.urls[v.name]['page100_note']})" if "page100_note" in self.urls[v.name] else ""))
-            if self.args.customers:
+            if self.args.scale == "issue10":
+                self.check(f"{v.name}: the opportunity page is {self.urls[v.name]['opportunity']}; the board's first "
+                           f"'Show more' is {self.urls[v.name]['board_more']}")
+            elif self.args.customers:
                 big = self.urls[v.name]["account360"]
                 _, body = self.sessions[v.name]["rep"].get(big)
                 named = re.search(r"<title>([^<]*)</title>", body.decode(errors="replace"))
@@ -115,7 +125,7 @@ class Run:
 
     def chosen_pages(self) -> list[pages.Page]:
         if not self.args.pages:
-            return pages.ISSUE9_PAGES if self.args.customers else pages.PAGES
+            return pages.SCALE_PAGES.get(self.args.scale) or (pages.ISSUE9_PAGES if self.args.customers else pages.PAGES)
         return [pages.PAGES_BY_KEY[k] for k in self.args.pages.split(",")]
 
     def measure_pages(self) -> None:
@@ -123,7 +133,7 @@ class Run:
         for page in chosen:  # warm-up: every page on every version before any is timed
             for v in self.versions:
                 for _ in range(self.args.warmup):
-                    self.sessions[v.name][page.who].get(page.path.format(**self.urls[v.name]))
+                    self.sessions[v.name][page.who].get(page.path.format(**self.urls[v.name]), headers=htmx(page))
         for page in chosen:
             times = {v.name: [] for v in self.versions}
             statuses = {v.name: set() for v in self.versions}
@@ -131,7 +141,8 @@ class Run:
             for r in range(self.args.requests):
                 for v in self.versions if r % 2 == 0 else reversed(self.versions):
                     local.append(self.yard())
-                    ms, status, _ = timed_get(self.sessions[v.name][page.who], page.path.format(**self.urls[v.name]))
+                    ms, status, _ = timed_get(self.sessions[v.name][page.who], page.path.format(**self.urls[v.name]),
+                                              headers=htmx(page))
                     times[v.name].append(ms)
                     statuses[v.name].add(status)
             y = statistics.median(local)
@@ -357,11 +368,11 @@ def profile(args, found: list[vs.Version]) -> int:
         out = out_dir / f"{v.name}.json"
         command = [sys.executable, str(vs.BENCH / "profiling.py"), args.profile, "--as", args.who, "--runs",
                    str(args.runs), "--version", v.name, "--json", str(out), "--out-dir", str(out_dir)]
-        if args.profile in ("all", "issue9"):
+        if args.profile in ("all", "issue9", "issue10"):
             command.append("--quiet")
         subprocess.run(command, cwd=v.code, env=v.env(), check=True)
         summaries[v.name] = json.loads(out.read_text())
-    if len(summaries) > 1 or args.profile in ("all", "issue9"):
+    if len(summaries) > 1 or args.profile in ("all", "issue9", "issue10"):
         from profiling import report
 
         code = ", ".join(f"{v.name}: {v.commit[:7]}{' and the uncommitted edits' if v.name == 'after' else ''} on "
@@ -400,9 +411,12 @@ def main() -> int:
     parser.add_argument("--compare", metavar="REF", help="also measure the code at this git ref, side by side")
     parser.add_argument("--leads", type=int, help="leads (default 1,000,000; with --scale issue9 or --accounts "
                         "100,000)")
-    parser.add_argument("--scale", choices=["issue9"], help="issue9: 200,000 accounts, 500,000 contacts and 5 million "
-                        "activities (and 100,000 leads), written by seed_scale, in crm_bench_after_i9; times the "
-                        "account and contact lists and the 360° page of an account with 2,000 timeline items")
+    parser.add_argument("--scale", choices=["issue9", "issue10"], help="issue9: 200,000 accounts, 500,000 contacts and "
+                        "5 million activities (and 100,000 leads), written by seed_scale, in crm_bench_after_i9; times "
+                        "the account and contact lists and the 360° page of an account with 2,000 timeline items. "
+                        "issue10: 300,000 opportunities (bench/scale_opportunities.py) on 30,000 accounts, with 100,000 "
+                        "leads, in crm_bench_after_i10; times the board, its 'show more', the opportunity list and "
+                        "page, the forecast, the analytics and the manager's home (the sales dashboard)")
     parser.add_argument("--accounts", type=int, help="seed_scale writes this many accounts (one per rep with 2,000 "
                         "timeline items) instead of bench/records.py's leads/10; with --contacts and --activities")
     parser.add_argument("--contacts", type=int)
@@ -420,15 +434,16 @@ def main() -> int:
     parser.add_argument("--wrk", action="store_true", help="also measure throughput with wrk -t2 -c16")
     parser.add_argument("--wrk-duration", default="20s")
     parser.add_argument("--wrk-rounds", type=int, default=2)
-    parser.add_argument("--profile", metavar="URL", help="profile this path (or a page key, 'all', or 'issue9': "
-                        "its pages) in-process")
+    parser.add_argument("--profile", metavar="URL", help="profile this path (or a page key, 'all', or 'issue9' or "
+                        "'issue10': their pages) in-process")
     parser.add_argument("--as", dest="who", choices=["rep", "manager"], default="rep")
     parser.add_argument("--runs", type=int, default=10, help="requests per page under --profile")
     args = parser.parse_args()
     args.customers = None
-    if args.scale == "issue9":
-        args.customers = {k: v for k, v in vs.ISSUE9.items() if k != "leads"}
-        args.leads = args.leads or vs.ISSUE9["leads"]
+    if args.scale in ("issue9", "issue10"):
+        dataset = vs.ISSUE9 if args.scale == "issue9" else vs.ISSUE10
+        args.customers = {k: v for k, v in dataset.items() if k != "leads"}
+        args.leads = args.leads or dataset["leads"]
     for key in ("accounts", "contacts", "activities"):
         if getattr(args, key) is not None:
             args.customers = dict(args.customers or {"accounts": 0, "contacts": 0, "activities": 0},

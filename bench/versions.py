@@ -3,7 +3,7 @@ older commit in its own git worktree. Each version gets its own database (an old
 one), its own Redis database and cache prefix, its own collected static files and its own gunicorn.
 
 Databases are named crm_bench_<before|after>_<size> (crm_bench_after_1m; issue 9's dataset of accounts,
-contacts and activities crm_bench_after_i9) and remember in their PostgreSQL comment what was seeded, so
+contacts and activities crm_bench_after_i9; issue 10's opportunities crm_bench_after_i10) and remember in their PostgreSQL comment what was seeded, so
 --reuse can tell a finished seed from a half-done one."""
 from __future__ import annotations
 
@@ -45,6 +45,9 @@ def size_label(leads: int) -> str:
 # Issue 9's dataset (bench/speed.py --scale issue9): seed_scale writes the accounts, contacts, opportunities
 # (one per account) and activities itself, set-wise, instead of bench/records.py's N/10 accounts.
 ISSUE9 = {"leads": 100_000, "accounts": 200_000, "contacts": 500_000, "activities": 5_000_000}
+# Issue 10's (--scale issue10): seed_scale's accounts and contacts (no activities, no opportunities of its own),
+# then bench/scale_opportunities.py's 300,000 opportunities with their stage history, rates, quotas and snapshots.
+ISSUE10 = {"leads": 100_000, "accounts": 30_000, "contacts": 60_000, "activities": 0, "opportunities": 300_000}
 
 
 def database_label(leads: int, customers: dict | None) -> str:
@@ -53,8 +56,11 @@ def database_label(leads: int, customers: dict | None) -> str:
         return size_label(leads)
     if dict(customers, leads=leads) == ISSUE9:
         return "i9"
+    if dict(customers, leads=leads) == ISSUE10:
+        return "i10"
     return (f"{size_label(leads)}_{size_label(customers['accounts'])}a_{size_label(customers['contacts'])}c_"
-            f"{size_label(customers['activities'])}x")
+            f"{size_label(customers['activities'])}x"
+            + (f"_{size_label(customers['opportunities'])}o" if customers.get("opportunities") else ""))
 
 
 def git(*args: str, cwd: Path = MAIN) -> str:
@@ -133,7 +139,9 @@ def seeded_as(database: str) -> dict | None:
 def prepare_database(v: Version, *, leads: int, users: int, reuse: bool, customers: dict | None = None,
                      log=print) -> None:
     """Migrate and seed the version's own database with its own seed_scale, unless --reuse finds it done.
-    `customers` ({accounts, contacts, activities}): seed_scale writes those too, and bench/records.py is not run."""
+    `customers` ({accounts, contacts, activities}): seed_scale writes those too, and bench/records.py is not run;
+    with `opportunities` as well, seed_scale writes none (but the 360° account's five) and
+    bench/scale_opportunities.py writes that many, with their history, rates, quotas and snapshots."""
     wanted = {"leads": leads, "users": users, "accounts": leads // 10, "format": SEED_FORMAT}
     if customers:
         wanted.update(customers)
@@ -157,9 +165,15 @@ def prepare_database(v: Version, *, leads: int, users: int, reuse: bool, custome
     if customers:
         options = ["--leads", str(leads), "--users", str(users)] + [
             f"--{k}={customers[k]}" for k in ("accounts", "contacts", "activities")]
+        if customers.get("opportunities"):
+            options.append("--opportunities=0")
         log(f"{v.name}: seed_scale {' '.join(options)}")
         seeding = time.time()
         v.manage("seed_scale", *options)
+        if customers.get("opportunities"):
+            log(f"{v.name}: {customers['opportunities']:,} opportunities (bench/scale_opportunities.py)")
+            subprocess.run([sys.executable, str(BENCH / "scale_opportunities.py"), "--opportunities",
+                            str(customers["opportunities"])], cwd=v.code, env=v.env(), check=True)
         wanted["seed_s"] = round(time.time() - seeding)
     else:
         log(f"{v.name}: seed_scale --leads {leads} --users {users}")
@@ -252,9 +266,10 @@ class Session:
         self.jar = CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
-    def get(self, path: str, timeout: float = 120) -> tuple[int, bytes]:
+    def get(self, path: str, timeout: float = 120, headers: dict | None = None) -> tuple[int, bytes]:
         try:
-            with self.opener.open(self.base + path, timeout=timeout) as r:
+            with self.opener.open(urllib.request.Request(self.base + path, headers=headers or {}),
+                                  timeout=timeout) as r:
                 return r.status, r.read()
         except urllib.error.HTTPError as e:
             return e.code, e.read()
