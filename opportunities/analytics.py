@@ -66,42 +66,58 @@ def _pipeline_visible(user, pipeline: Pipeline) -> tuple[str, tuple]:
     return visible_sql(user, Opportunity.objects.visible_to(user).filter(pipeline=pipeline))
 
 
+def _visible_rows(qs, *columns: str) -> tuple[str, tuple]:
+    """`columns` of the opportunities of `qs` (visibility and filters applied), as SQL to select FROM: read
+    directly rather than as `o.id IN (visible ids)`, which made PostgreSQL scan every opportunity and keep the
+    visible ones (an index on owner, pipeline and stage that includes these columns answers it alone)."""
+    from django.core.exceptions import EmptyResultSet
+
+    try:
+        return qs.order_by().values(*columns).query.sql_with_params()
+    except EmptyResultSet:
+        return f"SELECT {', '.join(f'NULL AS {c}' for c in columns)} WHERE false", ()
+
+
 def stage_history(user, pipeline: Pipeline) -> list[StageStats]:
-    """Time in stage and conversion for each open stage of `pipeline`, over the visible deals (two queries)."""
+    """Time in stage and conversion for each open stage of `pipeline`, over the visible deals (one query: the
+    deals' stage changes are read once, for both)."""
     stages = list(pipeline.stages.filter(outcome=Stage.Outcome.OPEN).order_by("order", "id"))
     stats = {stage.pk: StageStats(stage) for stage in stages}
-    visible, params = _pipeline_visible(user, pipeline)
-    for stage_id, stays, average, median in _fetch(f"""
-        WITH stays AS (
-            SELECT sc.to_stage_id AS stage_id,
-                   EXTRACT(EPOCH FROM LEAD(sc.created_at) OVER (PARTITION BY sc.opportunity_id
-                                                               ORDER BY sc.created_at, sc.id) - sc.created_at)
-                   / 86400 AS days
-              FROM opportunities_stagechange sc
-             WHERE sc.opportunity_id IN ({visible}))
-        SELECT stage_id, count(*), avg(days), percentile_cont(0.5) WITHIN GROUP (ORDER BY days)
-          FROM stays WHERE days IS NOT NULL GROUP BY stage_id""", params):
-        if stage_id in stats:
-            stats[stage_id].stays, stats[stage_id].average_days, stats[stage_id].median_days = (
-                stays, _dec(average), _dec(median))
-    # Each (deal, stage) it reached once; then, per deal, the furthest stage it reached (lost stages aside)
-    # and whether it was won, as window aggregates over the deal's rows (no second pass joined back).
-    for stage_id, reached, moved_on, won in _fetch(f"""
-        WITH r AS (
+    rows, params = _visible_rows(Opportunity.objects.visible_to(user).filter(pipeline=pipeline), "id", "stage_id")
+    # stays: each stay in a stage, ended by the deal's next change (LEAD over its changes), finished ones only.
+    # r: each (deal, stage) it reached once; per deal (a hash aggregate, not a sort) the furthest stage it
+    # reached (lost stages aside) and whether it was won.
+    found = _fetch(f"""
+        WITH v AS MATERIALIZED ({rows}),
+        ch AS MATERIALIZED (
+            SELECT sc.opportunity_id AS opp, sc.to_stage_id AS stage_id, sc.created_at, sc.id
+              FROM opportunities_stagechange sc JOIN v ON v.id = sc.opportunity_id),
+        stays AS (
+            SELECT stage_id, EXTRACT(EPOCH FROM LEAD(created_at) OVER (PARTITION BY opp ORDER BY created_at, id)
+                                                - created_at) / 86400 AS days
+              FROM ch),
+        stay_stats AS (
+            SELECT stage_id, count(*) AS stays, avg(days) AS average,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS median
+              FROM stays WHERE days IS NOT NULL GROUP BY stage_id),
+        r AS (
             SELECT x.opp, s.id AS stage_id, s."order" AS position, s.outcome
-              FROM (SELECT sc.opportunity_id AS opp, sc.to_stage_id AS stage_id
-                      FROM opportunities_stagechange sc WHERE sc.opportunity_id IN ({visible})
-                    UNION
-                    SELECT o.id, o.stage_id FROM opportunities_opportunity o WHERE o.id IN ({visible})) x
-              JOIN opportunities_stage s ON s.id = x.stage_id AND s.pipeline_id = %s)
-        SELECT stage_id, count(*), count(*) FILTER (WHERE furthest > position), count(*) FILTER (WHERE won)
-          FROM (SELECT stage_id, position, outcome,
-                       max(position) FILTER (WHERE outcome <> 'lost') OVER deal AS furthest,
-                       bool_or(outcome = 'won') OVER deal AS won
-                  FROM r WINDOW deal AS (PARTITION BY opp)) t
-         WHERE outcome = 'open' GROUP BY stage_id""", [*params, *params, pipeline.pk]):
+              FROM (SELECT opp, stage_id FROM ch UNION SELECT id, stage_id FROM v) x
+              JOIN opportunities_stage s ON s.id = x.stage_id AND s.pipeline_id = %s),
+        deal AS (
+            SELECT opp, max(position) FILTER (WHERE outcome <> 'lost') AS furthest, bool_or(outcome = 'won') AS won
+              FROM r GROUP BY opp),
+        reach AS (
+            SELECT r.stage_id, count(*) AS reached, count(*) FILTER (WHERE d.furthest > r.position) AS moved_on,
+                   count(*) FILTER (WHERE d.won) AS won
+              FROM r JOIN deal d ON d.opp = r.opp WHERE r.outcome = 'open' GROUP BY r.stage_id)
+        SELECT COALESCE(a.stage_id, b.stage_id), a.stays, a.average, a.median, b.reached, b.moved_on, b.won
+          FROM stay_stats a FULL JOIN reach b ON b.stage_id = a.stage_id""", [*params, pipeline.pk])
+    for stage_id, stays, average, median, reached, moved_on, won in found:
         if stage_id in stats:
-            stats[stage_id].reached, stats[stage_id].moved_on, stats[stage_id].won = reached, moved_on, won
+            stat = stats[stage_id]
+            stat.stays, stat.average_days, stat.median_days = stays or 0, _dec(average), _dec(median)
+            stat.reached, stat.moved_on, stat.won = reached or 0, moved_on or 0, won or 0
     return [stats[stage.pk] for stage in stages]
 
 
@@ -160,7 +176,9 @@ def velocity(user, kind: str, last_start: dt.date, *, count: int = 6, pipeline: 
     and in total, over the visible deals (of one pipeline, if given). One query."""
     starts = [shift(last_start, kind, -i) for i in range(count - 1, -1, -1)]
     periods = [Period(s, period_end(s, kind), period_label(s, kind), Velocity(), {}) for s in starts]
-    visible, params = _pipeline_visible(user, pipeline) if pipeline else visible_sql(user)
+    qs = Opportunity.objects.visible_to(user).filter(created_at__lt=local_midnight(periods[-1].end))
+    visible, params = _visible_rows(qs.filter(pipeline=pipeline) if pipeline else qs, "owner_id", "created_at",
+                                    "amount_corporate", "stage_id", "closed_at", "stage_entered_at")
     # One scan of the deals, with each period's six figures as filtered aggregates (a join to the periods
     # would read every deal once per period).
     columns, column_params = [], []
@@ -179,12 +197,11 @@ def velocity(user, kind: str, last_start: dt.date, *, count: int = 6, pipeline: 
     rows = _fetch(f"""
         WITH d AS (
             SELECT o.owner_id, o.created_at, o.amount_corporate, s.outcome, {_CLOSED_AT} AS closed
-              FROM opportunities_opportunity o JOIN opportunities_stage s ON s.id = o.stage_id
-             WHERE o.id IN ({visible}) AND o.created_at < %s)
+              FROM ({visible}) o JOIN opportunities_stage s ON s.id = o.stage_id)
         SELECT d.owner_id, {", ".join(columns)}
           FROM d WHERE d.closed IS NULL OR d.closed >= %s
          GROUP BY d.owner_id""",
-        [*params, local_midnight(periods[-1].end), *column_params, local_midnight(periods[0].start)])
+        [*params, *column_params, local_midnight(periods[0].start)])
     for row in rows:
         owner_id = row[0]
         for i, period in enumerate(periods):

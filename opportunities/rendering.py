@@ -15,7 +15,7 @@ from crm.core.formatting import date_formatter, format_money, localize_digits
 
 
 def cards_html(request, cards, *, hidden: set[str], can_move: bool, stage_options: str) -> SafeString:
-    """The <li> of each card: name (a link), account, amount in its own currency, close date, owner, days in
+    """The <li> of each card (opportunities.board.Card): name (a link), account, amount in its own currency, close date, owner, days in
     stage and, for a user who may move it, the "Move to" form (the keyboard's way, and the page's without
     JavaScript)."""
     date = date_formatter()
@@ -37,7 +37,7 @@ def cards_html(request, cards, *, hidden: set[str], can_move: bool, stage_option
                      f'<a class="fw-semibold d-block text-break" href="{detail}{pk}/">{escape(card.name)}</a>')
         if show["account"] and card.account_id:
             parts.append(f'<div class="text-muted text-truncate"><i class="bi bi-building" aria-hidden="true"></i> '
-                         f'{escape(card.account.name)}</div>')
+                         f'{escape(card.account_name or "")}</div>')
         parts.append('<div class="d-flex flex-wrap justify-content-between gap-1">')
         if show["amount"] and card.amount is not None:
             parts.append(f'<span data-card-amount><bdi dir="ltr">{escape(format_money(card.amount, card.currency))}'
@@ -47,7 +47,7 @@ def cards_html(request, cards, *, hidden: set[str], can_move: bool, stage_option
                          f'{escape(date(card.close_date))}</span>')
         parts.append('</div><div class="d-flex flex-wrap justify-content-between gap-1 text-muted">')
         if show["owner"] and card.owner_id:
-            parts.append(f'<span><i class="bi bi-person" aria-hidden="true"></i> {escape(str(card.owner))}</span>')
+            parts.append(f'<span><i class="bi bi-person" aria-hidden="true"></i> {escape(card.owner_name)}</span>')
         days = card.days_in_stage
         parts.append(f'<span data-days-in-stage>{escape(ngettext("%(n)s day in stage", "%(n)s days in stage", days) % {"n": localize_digits(str(days))})}'
                      f'</span></div>')

@@ -18,12 +18,25 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm.access.fls import readonly_fields
+from crm.access.models import User
 from crm.core.formatting import format_money, localize_digits
 from opportunities.board import Column, board_columns, column_cards, board_pipeline, board_queryset
 from opportunities.forms import BoardFilter
 from opportunities.models import Opportunity, Pipeline, Stage
 from opportunities.rendering import cards_html
 from opportunities.views import RT, MoveRefused, _int, _require, editable_or_refuse, hidden_for, move
+
+
+def _filters(params, *, user, pipeline: Pipeline, hidden: set[str]) -> BoardFilter:
+    """The board's filters. The owner select lists every active user: read as names only (the users' manager
+    joins their role and profile, three model instances per option)."""
+    filters = BoardFilter(params, queryset=board_queryset(user=user, pipeline=pipeline) if pipeline else None)
+    filters.filters["owner"].queryset = (User.objects.filter(is_active=True).select_related(None)
+                                         .only("id", "first_name", "last_name", "email"))
+    for name in ("amount_min", "amount_max") if "amount" in hidden else ():
+        del filters.filters[name]  # a range on a hidden amount would tell it
+    return filters
+
 
 FILTER_PARAMS = ("owner", "team", "close_from", "close_to", "amount_min", "amount_max")
 # The same filters as the list names them, for a column's "N more in the list" link.
@@ -35,9 +48,7 @@ def _context(request, *, params, pipeline: Pipeline | None, notice: str = "", no
              ask=None) -> dict:
     user = request.user
     hidden = hidden_for(user)
-    filters = BoardFilter(params, queryset=board_queryset(user=user, pipeline=pipeline) if pipeline else None)
-    for name in ("amount_min", "amount_max") if "amount" in hidden else ():
-        del filters.filters[name]  # a range on a hidden amount would tell it
+    filters = _filters(params, user=user, pipeline=pipeline, hidden=hidden)
     columns = []
     if pipeline is not None:
         stages = list(pipeline.stages.all())
@@ -88,9 +99,7 @@ def _more(request, pipeline: Pipeline):
     stage = get_object_or_404(Stage, pk=_int(request.GET.get("stage")), pipeline=pipeline)
     params = request.GET
     hidden = hidden_for(user)
-    filters = BoardFilter(params, queryset=board_queryset(user=user, pipeline=pipeline))
-    for name in ("amount_min", "amount_max") if "amount" in hidden else ():
-        del filters.filters[name]
+    filters = _filters(params, user=user, pipeline=pipeline, hidden=hidden)
     queryset = filters.qs if filters.is_valid() else board_queryset(user=user, pipeline=pipeline).none()
     offset = _int(params.get("offset")) or 0
     column = Column(stage, count=queryset.filter(stage=stage).count(), offset=offset)
