@@ -1,13 +1,16 @@
 """The kanban's reads: one column per stage of a pipeline with the count and total (in the corporate currency) of
 every visible opportunity that matches the filters, and the first cards of each column. The totals are one
-grouped query; the cards one small query per column that the (pipeline, stage, close date) index serves, so a
-pipeline of hundreds of thousands of deals stays fast and a column shows at most CARDS_PER_COLUMN cards."""
+grouped query; the cards one query for all the columns, a page per stage that the (pipeline, stage, close date)
+index serves, so a pipeline of hundreds of thousands of deals stays fast and a column shows at most
+CARDS_PER_COLUMN cards."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, F, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from opportunities.models import Opportunity, Pipeline, Stage
@@ -100,23 +103,42 @@ def board_columns(*, queryset: QuerySet, stages: list[Stage], cap: int | None = 
         column = columns.get(row["stage_id"])
         if column is not None:
             column.count, column.total = row["n"], row["total"] or Decimal(0)
-    for column in columns.values():
-        if column.count:
-            column.cards = column_cards(queryset=queryset, stage=column.stage, cap=cap)
+    cards = stage_cards(queryset=queryset, stage_ids=[c.stage.pk for c in columns.values() if c.count], cap=cap)
+    for stage_id, column in columns.items():
+        column.cards = cards.get(stage_id, [])
     return list(columns.values())
 
 
 def column_cards(*, queryset: QuerySet, stage: Stage, offset: int = 0, cap: int | None = None) -> list:
     """The cards of one column, soonest close date first, from `offset`, with their days in stage."""
+    return stage_cards(queryset=queryset, stage_ids=[stage.pk], offset=offset, cap=cap).get(stage.pk, [])
+
+
+def stage_cards(*, queryset: QuerySet, stage_ids: list[int], offset: int = 0,
+                cap: int | None = None) -> dict[int, list[Card]]:
+    """Each stage's cards in `queryset`, soonest close date first, from `offset` (at most MAX_LOADED in all),
+    with their days in stage; one query for every column. Each stage's page of ids comes from the (pipeline,
+    stage, close date, id) index that includes the owner, so the visibility filter skips the deals of others
+    without reading their rows (a LATERAL subquery per stage); then those rows with their account and owner."""
     cap = cap or CARDS_PER_COLUMN
     offset = max(0, min(offset, MAX_LOADED))
-    order = (F("close_date").asc(nulls_last=True), "id")
-    # The page's ids first, from the (pipeline, stage, close date, id) index that includes the owner, so the
-    # visibility filter skips the deals of others without reading their rows; then those 50 rows.
-    ids = queryset.filter(stage_id=stage.pk).order_by(*order).values("id")[offset:min(offset + cap, MAX_LOADED)]
-    rows = Opportunity.objects.filter(pk__in=ids).order_by(*order).values_list(*CARD_FIELDS)
-    cards = [Card(*row) for row in rows]
+    limit = min(offset + cap, MAX_LOADED) - offset
+    if not stage_ids or limit <= 0:
+        return {}
+    try:
+        visible, params = queryset.order_by().values("id", "stage_id", "close_date").query.sql_with_params()
+    except EmptyResultSet:
+        return {}
+    page = RawSQL(f"""SELECT p.id FROM unnest(%s::bigint[]) AS s(stage_id)
+                      CROSS JOIN LATERAL (SELECT v.id FROM ({visible}) v WHERE v.stage_id = s.stage_id
+                                           ORDER BY v.close_date ASC NULLS LAST, v.id LIMIT %s OFFSET %s) p""",
+                  [list(stage_ids), *params, limit, offset])
+    rows = (Opportunity.objects.filter(pk__in=page)
+            .order_by("stage_id", F("close_date").asc(nulls_last=True), "id").values_list(*CARD_FIELDS))
     now = timezone.now()
-    for card in cards:
+    found: dict[int, list[Card]] = {}
+    for row in rows:
+        card = Card(*row)
         card.days_in_stage = max((now - card.stage_entered_at).days, 0)
-    return cards
+        found.setdefault(card.stage_id, []).append(card)
+    return found
