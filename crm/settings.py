@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "crm.lists",
     "crm.imports",
     "crm.mail",
+    "crm.automation",
     # the domain apps
     "leads",
     "accounts",

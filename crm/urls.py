@@ -10,6 +10,8 @@ urlpatterns = [
     path("activities/timeline/", include("crm.activities.timeline_urls")),
     path("activities/", include("crm.activities.urls")),
     path("mail/", include("crm.mail.urls")),
+    path("", include("crm.automation.urls")),
+    path("", include("crm.automation.urls_approvals")),
     path("notifications/", include("crm.notifications.urls")),
     path("lists/", include("crm.lists.urls")),
     path("records/", include("crm.core.record_urls")),
