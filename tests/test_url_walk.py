@@ -19,6 +19,7 @@ PUBLIC = {
     "password_reset_complete",
     "login_verify",
     "leads:webform_public",
+    "approvals:email_link",  # the signed single-use link of an approver's e-mail: the token is the sign-in
 }
 # Old addresses that moved: they redirect to the new one (which asks for a sign-in) and show nothing.
 MOVED = {

@@ -11,14 +11,14 @@ pytestmark = [pytest.mark.browser]
 
 # What each role's sidebar holds, among the entries that exist today.
 EXPECTED_NAV = {
-    "admin@demo.local": {"home", "calendar", "leads", "accounts", "contacts", "opportunities", "campaigns", "settings"},
+    "admin@demo.local": {"home", "calendar", "approvals", "leads", "accounts", "contacts", "opportunities", "campaigns", "settings"},
     # Managers (the CEO has the manager profile) read the login history and audit log under Settings.
-    "ceo@demo.local": {"home", "calendar", "leads", "accounts", "contacts", "opportunities", "campaigns", "settings"},
-    "manager@demo.local": {"home", "calendar", "leads", "accounts", "contacts", "opportunities", "campaigns", "settings"},
-    "rep1@demo.local": {"home", "calendar", "leads", "accounts", "contacts", "opportunities", "campaigns"},
-    "rep3@demo.local": {"home", "calendar", "leads", "accounts", "contacts", "opportunities", "campaigns"},
-    "agent@demo.local": {"home", "calendar", "accounts", "contacts"},
-    "marketer@demo.local": {"home", "calendar", "leads", "accounts", "contacts", "campaigns"},
+    "ceo@demo.local": {"home", "calendar", "approvals", "leads", "accounts", "contacts", "opportunities", "campaigns", "settings"},
+    "manager@demo.local": {"home", "calendar", "approvals", "leads", "accounts", "contacts", "opportunities", "campaigns", "settings"},
+    "rep1@demo.local": {"home", "calendar", "approvals", "leads", "accounts", "contacts", "opportunities", "campaigns"},
+    "rep3@demo.local": {"home", "calendar", "approvals", "leads", "accounts", "contacts", "opportunities", "campaigns"},
+    "agent@demo.local": {"home", "calendar", "approvals", "accounts", "contacts"},
+    "marketer@demo.local": {"home", "calendar", "approvals", "leads", "accounts", "contacts", "campaigns"},
 }
 
 
