@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy
 from crm.automation.models import MIDNIGHT, BusinessCalendar, Holiday, Weekday, time_zone_names
 from crm.core.widgets import FastSelect
 
-# Interval slots a weekday shows: enough for a split shift and a late one; a calendar saved with more
-# (through the API or a shell) shows as many as it has.
-SLOTS = 3
+# Interval slots a weekday shows: enough for a split shift; a calendar that uses them all on some day gets
+# one more, so a third interval can be added, and one saved with more shows every one it has.
+SLOTS = 2
 DEFAULT_WEEK = {day: [(datetime.time(8), datetime.time(16))] for day in range(5)}
 
 
@@ -54,7 +54,8 @@ class CalendarForm(forms.Form):
             zone = initial_time_zone if initial_time_zone in time_zone_names() else settings.TIME_ZONE
             self.initial.update(time_zone=zone)
             week = DEFAULT_WEEK
-        self.slots = max([SLOTS, *(len(v) for v in week.values())])
+        most = max([len(v) for v in week.values()] or [0])
+        self.slots = max(SLOTS, most + 1 if most >= SLOTS else 0)
         for day in Weekday:
             for slot in range(self.slots):
                 interval = week.get(day.value, [])[slot] if slot < len(week.get(day.value, [])) else (None, None)

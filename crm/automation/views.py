@@ -43,6 +43,10 @@ def week_summary(calendar: BusinessCalendar) -> list[str]:
             runs[-1][1] = day
         elif hours:
             runs.append([day, day, hours])
+    if len(runs) > 1 and runs[0][0] == 0 and runs[-1][1] == 6 and runs[0][2] == runs[-1][2]:
+        # A week that works through the weekend reads from where it starts: Sat–Wed, not Mon–Wed and Sat–Sun.
+        first = runs.pop()
+        runs[0][0] = first[0]
     return [(str(WEEKDAYS_ABBR[first]) if first == last else f"{WEEKDAYS_ABBR[first]}–{WEEKDAYS_ABBR[last]}")
             + " " + ", ".join(hours) for first, last, hours in runs]
 

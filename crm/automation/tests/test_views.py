@@ -23,7 +23,7 @@ def admin_client(client):
 
 def week_data(**overrides) -> dict:
     """A posted form: Monday to Friday 08:00–16:00, other slots empty."""
-    data = {f"{part}_{day}_{slot}": "" for day in range(7) for slot in range(3) for part in ("start", "end")}
+    data = {f"{part}_{day}_{slot}": "" for day in range(7) for slot in range(2) for part in ("start", "end")}
     for day in range(5):
         data[f"start_{day}_0"], data[f"end_{day}_0"] = "08:00", "16:00"
     data.update(overrides)
@@ -65,6 +65,7 @@ def test_create_edit_and_delete_round_trip(admin_client):
     # Given the form of a new calendar (Monday to Friday 08:00–16:00 filled in)
     new = admin_client.get(reverse("automation:calendar_create")).content.decode()
     assert 'name="start_0_0"' in new and 'value="08:00"' in new and 'type="time"' in new
+    assert 'name="start_0_1"' in new and 'name="start_0_2"' not in new
 
     # When an admin saves a split-shift Tehran calendar
     response = admin_client.post(reverse("automation:calendar_create"), week_data(
@@ -83,6 +84,7 @@ def test_create_edit_and_delete_round_trip(admin_client):
     # The edit page shows what was saved; a rename saves
     edit = admin_client.get(reverse("automation:calendar_edit", args=[cal.pk])).content.decode()
     assert 'value="13:00"' in edit and '<option value="Asia/Tehran" selected>' in edit
+    assert 'name="start_5_2"' in edit  # Saturday uses both intervals: a third one can be added
     admin_client.post(reverse("automation:calendar_edit", args=[cal.pk]),
                       week_data(name="Tehran", time_zone="Asia/Tehran", is_default="on"))
     cal.refresh_from_db()
