@@ -47,3 +47,8 @@ class Config(AppConfig):
         register_demo("approvals", "crm.automation.demo_approvals.seed", after=("access", "opportunities"))
         register_section("approvals", _("Approval processes"), "check2-square", "approvals:process_list",
                          right="manage_customization", order=330)
+
+        # Workflow rules: the engine's event subscription, beat entries, settings sections, panel and demo.
+        from crm.automation.rule_setup import ready as rules_ready
+
+        rules_ready()

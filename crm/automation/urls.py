@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from crm.automation import views
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("settings/business-hours/<int:pk>/holidays/", views.holiday_add, name="holiday_add"),
     path("settings/business-hours/<int:pk>/holidays/<int:holiday_pk>/delete/", views.holiday_delete,
          name="holiday_delete"),
+    path("", include("crm.automation.rule_urls")),  # workflow rules
 ]
