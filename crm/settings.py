@@ -250,6 +250,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_TIMEZONE = "UTC"
+# Workflow-rule webhooks never call into the CRM's own network (loopback, private, link-local such as cloud
+# metadata) unless a network is listed here, e.g. AUTOMATION_WEBHOOK_ALLOWED_NETWORKS=10.20.0.0/16.
+AUTOMATION_WEBHOOK_ALLOWED_NETWORKS = env.list("AUTOMATION_WEBHOOK_ALLOWED_NETWORKS", default=[])
 # Modules whose register() subscribes more event handlers at start-up (plugins; the events crash test's probe).
 EVENT_SUBSCRIBER_MODULES = env.list("EVENT_SUBSCRIBER_MODULES", default=[])
 

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from importlib import import_module
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -325,6 +328,16 @@ class WebhookForm(ActionForm):
     url = forms.URLField(label=gettext_lazy("URL"), max_length=500, assume_scheme="https")
     secret = forms.CharField(label=gettext_lazy("Signing secret"), max_length=200, help_text=gettext_lazy(
         "The request carries X-CRM-Signature: sha256=<HMAC-SHA256 of the body with this secret>."))
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        try:
+            webhook_addresses(url)
+        except WebhookRefused as exc:
+            raise forms.ValidationError(str(exc)) from None
+        except OSError:
+            pass  # a name that does not resolve today may tomorrow; the run reports it
+        return url
 
     def to_config(self) -> dict:
         return {"kind": self.kind, "url": self.cleaned_data["url"], "secret": self.cleaned_data["secret"]}
@@ -731,13 +744,60 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+class WebhookRefused(Exception):
+    """The URL points inside the CRM's own network (server-side request forgery) or is not http(s)."""
+
+
+def _allowed_networks():
+    return [ipaddress.ip_network(n, strict=False) for n in getattr(settings, "AUTOMATION_WEBHOOK_ALLOWED_NETWORKS", [])]
+
+
+def webhook_addresses(url: str) -> list[str]:
+    """The addresses `url`'s host resolves to, refused (WebhookRefused) when any is loopback, private,
+    link-local (cloud metadata at 169.254.169.254), multicast or reserved, unless the admin allowed its network
+    in AUTOMATION_WEBHOOK_ALLOWED_NETWORKS. OSError when the name does not resolve."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookRefused(_("Only http and https addresses can be called."))
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    found = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)}
+    allowed = _allowed_networks()
+    for address in found:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if getattr(ip, "ipv4_mapped", None):
+            ip = ip.ipv4_mapped
+        internal = (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
+                    or ip.is_unspecified)
+        if internal and not any(ip in network for network in allowed):
+            raise WebhookRefused(_("The address %(host)s is inside the CRM's own network and cannot be called "
+                                   "(an administrator can allow the network in AUTOMATION_WEBHOOK_ALLOWED_NETWORKS).")
+                                 % {"host": parts.hostname})
+    return sorted(found)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as the response it is: following it could lead the request inside the network."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def run_webhook(ctx: ActionContext, config: dict) -> dict:
     body = json.dumps(webhook_payload(ctx), cls=DjangoJSONEncoder, sort_keys=True).encode()
     request = urllib.request.Request(config["url"], data=body, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": "CRM-Automation/1",
         "X-CRM-Signature": sign(body, config.get("secret", "")), "X-CRM-Idempotency-Key": ctx.key})
     try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:  # noqa: S310 - http(s) only (form)
+        webhook_addresses(config["url"])
+    except WebhookRefused as exc:
+        raise PermanentActionError(str(exc)) from None
+    except OSError as exc:
+        raise ActionError(_("The webhook could not be reached: %(error)s") % {"error": exc}) from None
+    try:
+        with _opener.open(request, timeout=WEBHOOK_TIMEOUT) as response:  # noqa: S310 - http(s) only, checked above
             status, excerpt = response.status, response.read(RESPONSE_EXCERPT)
     except urllib.error.HTTPError as exc:
         status, excerpt = exc.code, exc.read(RESPONSE_EXCERPT)

@@ -48,6 +48,10 @@ class Config(AppConfig):
         register_section("approvals", _("Approval processes"), "check2-square", "approvals:process_list",
                          right="manage_customization", order=330)
 
+        from .actions_approval import register as register_approval_action
+
+        register_approval_action()
+
         # Workflow rules: the engine's event subscription, beat entries, settings sections, panel and demo.
         from crm.automation.rule_setup import ready as rules_ready
 

@@ -172,7 +172,7 @@ class Receiver:
     """A real HTTP server on a free local port, recording what it is sent; answers `status`."""
 
     def __init__(self, status=200):
-        self.requests, self.status = [], status
+        self.requests, self.status, self.location = [], status, ""
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -180,6 +180,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((self.headers, body))
                 self.send_response(receiver.status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.end_headers()
                 self.wfile.write(b"received " + b"x" * 5000)
 
@@ -196,7 +198,8 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    settings.AUTOMATION_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]  # the test's receiver is on loopback
     r = Receiver()
     yield r
     r.close()
@@ -252,7 +255,40 @@ def test_backoff_has_a_ceiling():
     assert engine.backoff(30) == timedelta(hours=1)
 
 
-def test_an_unreachable_webhook_is_an_error_kept_on_the_run(reps):
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/admin/", "http://169.254.169.254/latest/meta-data/",
+                                 "http://[::1]/", "http://10.1.2.3/hook", "http://localhost/hook"])
+def test_a_webhook_into_the_crms_own_network_is_refused_without_calling_it(reps, url, settings):
+    """Checked again at run time: the name may resolve elsewhere now, or the network's allowance was removed."""
+    rep, _, _ = reps
+    settings.AUTOMATION_WEBHOOK_ALLOWED_NETWORKS = ["0.0.0.0/0", "::/0"]
+    make_rule(actions=[{"kind": "webhook", "url": url, "secret": "k"}])
+    settings.AUTOMATION_WEBHOOK_ALLOWED_NETWORKS = []
+    new_lead(rep)
+    settle()
+    action = ActionRun.objects.get()
+    assert action.status == "failed" and action.attempts == 1  # permanent: retrying cannot help
+    assert "inside the CRM's own network" in action.last_error
+
+
+def test_the_webhook_form_refuses_an_internal_address_with_a_clear_message():
+    form = actions.WebhookForm(data={"url": "http://169.254.169.254/", "secret": "k"}, record_type="leads.lead")
+    assert not form.is_valid() and "inside the CRM's own network" in form.errors["url"][0]
+    form = actions.WebhookForm(data={"url": "ftp://example.com/", "secret": "k"}, record_type="leads.lead")
+    assert not form.is_valid()
+
+
+def test_a_webhook_redirect_is_not_followed_into_the_network(reps, receiver):
+    rep, _, _ = reps
+    receiver.status, receiver.location = 302, "http://169.254.169.254/latest/meta-data/"
+    make_rule(actions=[{"kind": "webhook", "url": receiver.url, "secret": "k"}])
+    new_lead(rep)
+    settle()
+    action = ActionRun.objects.get()
+    assert len(receiver.requests) == 1 and action.result["status"] == 302 and action.status == "pending"
+
+
+def test_an_unreachable_webhook_is_an_error_kept_on_the_run(reps, settings):
+    settings.AUTOMATION_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     rep, _, _ = reps
     make_rule(actions=[{"kind": "webhook", "url": "http://127.0.0.1:9/nothing", "secret": "k"}])
     new_lead(rep)
