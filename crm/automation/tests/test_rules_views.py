@@ -215,3 +215,16 @@ def test_a_record_page_tells_admins_why_a_rule_did_or_did_not_fire(admin_client,
     assert "No runs match." in page
     admin_client.force_login(rep)
     assert 'id="workflow-rules"' not in admin_client.get(opp.get_absolute_url()).content.decode()
+
+
+def test_the_lead_page_shows_the_rule_panel_to_admins_only(admin_client, client, reps):
+    rep, _, _ = reps
+    rule = make_rule(name="Greets hot leads")
+    lead = lead_create(actor=rep, lead=Lead(last_name="Paneled", owner=rep))
+    settle()
+    page = admin_client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
+    assert 'id="workflow-rules"' in page and "Greets hot leads" in page
+    assert reverse("automation:rule_test", args=[rule.pk]) + f"?record={lead.pk}" in page
+    client.force_login(rep)
+    page = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
+    assert "Paneled" in page and 'id="workflow-rules"' not in page
