@@ -56,3 +56,8 @@ class Config(AppConfig):
         from crm.automation.rule_setup import ready as rules_ready
 
         rules_ready()
+
+        # Auto-responders: their outbox subscription, beat entry, settings section and demo.
+        from crm.automation.autoresponders import register as autoresponders_ready
+
+        autoresponders_ready()

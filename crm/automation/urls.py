@@ -12,4 +12,5 @@ urlpatterns = [
     path("settings/business-hours/<int:pk>/holidays/<int:holiday_pk>/delete/", views.holiday_delete,
          name="holiday_delete"),
     path("", include("crm.automation.rule_urls")),  # workflow rules
+    path("", include("crm.automation.autoresponder_urls")),  # auto-responders
 ]

@@ -148,10 +148,11 @@ def _sender_address(actor) -> str:
 
 def mail_send(*, to, subject: str, html: str = "", text: str = "", actor=None, record=None, cc=(),
               template_id: int | None = None, language: str = "", headers: dict | None = None,
-              attachments=(), log: bool = True, respect_opt_out: bool = True):
+              attachments=(), log: bool = True, respect_opt_out: bool = True, from_email: str = ""):
     """Send one e-mail now through Django's backend; on `record`'s timeline too when `log` (returns the
     activity, else None). Raises MailRefused (with a message for the user) and the backend's errors: in
-    either case nothing is logged."""
+    either case nothing is logged. `from_email` ("Name <address>") replaces the actor's name on the CRM's
+    address, and replies go to it."""
     recipients = _addresses(to)
     copies = [c for c in _addresses(cc) if c.lower() not in {r.lower() for r in recipients}]
     if not recipients:
@@ -166,7 +167,10 @@ def mail_send(*, to, subject: str, html: str = "", text: str = "", actor=None, r
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "crm.local"
     message_id = (headers or {}).get("Message-ID") or make_msgid(domain=domain)
     reply_to = [actor.email] if getattr(actor, "is_authenticated", False) and actor.email else None
-    message = EmailMultiAlternatives(subject=subject, body=text, from_email=_sender_address(actor), to=recipients,
+    if from_email:
+        reply_to = [parseaddr(from_email)[1]]
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=from_email or _sender_address(actor),
+                                     to=recipients,
                                      cc=copies, reply_to=reply_to, headers={**(headers or {}), "Message-ID": message_id})
     if html:
         message.attach_alternative(html, "text/html")
