@@ -18,7 +18,8 @@ timeline entry or not sent at all; we cannot tell which, so it is shown as faile
 where an admin can send it again by hand. A backend error raised by the send itself (SMTP refused, server
 down) left nothing, so that one is retried with backoff.
 
-Domain apps know nothing of this: they emit "<model>.created". A record type's person and address default to
+Records created by an import (their events carry data["import"]) are not answered. Domain apps know nothing of
+this: they emit "<model>.created". A record type's person and address default to
 the record itself (its `email`, `email_opt_out`, language fields); a type whose addressee is another record
 (a ticket's contact) registers `extra={"email_recipient": callable(record) -> person}` with crm.core.records."""
 from __future__ import annotations
@@ -150,7 +151,8 @@ def handle_events(events) -> None:
         key = f"{content_type.app_label}.{content_type.model}"
         if records.find(key) is None:
             continue
-        created = [e for e in group if e.name == f"{content_type.model}.created"]
+        # Records an import created are not answered: a spreadsheet of old contacts is no enquiry.
+        created = [e for e in group if e.name == f"{content_type.model}.created" and not (e.data or {}).get("import")]
         responders = active_responders(key) if created else []
         if not responders:
             continue

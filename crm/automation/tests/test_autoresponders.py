@@ -194,6 +194,18 @@ def test_a_responder_ignores_events_from_before_it_existed(reps, mailoutbox):
     assert mailoutbox == [] and not AutoResponse.objects.exists()
 
 
+def test_records_an_import_created_are_not_answered(reps, mailoutbox):
+    from crm.core.events import emit_many
+
+    rep, _, _ = reps
+    responder()
+    # The import writes its rows set-wise and announces them in one batch marked with the job.
+    lead = Lead.objects.create(last_name="Imported", email="imported@example.com", owner=rep)
+    emit_many("lead.created", Lead, [lead.pk], actor=rep, data={"import": 1})
+    settle()
+    assert mailoutbox == [] and not AutoResponse.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_racing_send_one_mail(reps, mailoutbox):
     rep, _, _ = reps
