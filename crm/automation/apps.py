@@ -61,3 +61,8 @@ class Config(AppConfig):
         from crm.automation.autoresponders import register as autoresponders_ready
 
         autoresponders_ready()
+
+        # Escalation rules: their outbox subscriptions, beat entry, settings section, record panel and demo.
+        from crm.automation.escalations import register as escalations_ready
+
+        escalations_ready()

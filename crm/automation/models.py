@@ -121,3 +121,4 @@ class Holiday(models.Model):
 from crm.automation.models_approvals import *  # noqa: E402,F401,F403  (approval processes)
 from crm.automation.models_rules import *  # noqa: E402,F401,F403  (workflow rules)
 from crm.automation.models_autoresponders import *  # noqa: E402,F401,F403  (auto-responders)
+from crm.automation.models_escalations import *  # noqa: E402,F401,F403  (escalation rules)

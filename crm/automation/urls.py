@@ -13,4 +13,5 @@ urlpatterns = [
          name="holiday_delete"),
     path("", include("crm.automation.rule_urls")),  # workflow rules
     path("", include("crm.automation.autoresponder_urls")),  # auto-responders
+    path("", include("crm.automation.escalation_urls")),  # escalation rules
 ]
