@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm.access.settings_views import client_ip, paginate, render_settings, right_required
@@ -31,8 +32,9 @@ def _type_label(key: str) -> str:
 
 def after_text(minutes: int) -> str:
     if minutes % 60 == 0:
-        return _("after %(n)s business hours") % {"n": minutes // 60}
-    return _("after %(n)s business minutes") % {"n": minutes}
+        hours = minutes // 60
+        return ngettext("after %(n)s business hour", "after %(n)s business hours", hours) % {"n": hours}
+    return ngettext("after %(n)s business minute", "after %(n)s business minutes", minutes) % {"n": minutes}
 
 
 def _levels(rule) -> list[dict]:

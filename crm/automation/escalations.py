@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from crm.core import conditions, records
 from crm.core.config_cache import ConfigCache
+from crm.core.models import Event
 
 logger = logging.getLogger(__name__)
 
@@ -358,7 +359,7 @@ def _finish_cancel(row, reason: str, now) -> str:
 def fire(row, *, now=None) -> str:
     """Fire one due row the caller holds locked: the record checked again, the level's actions run, the outcome
     kept on the row. Returns the row's new state."""
-    from crm.automation.actions import ActionContext, ActionSkipped, PermanentActionError, get_action
+    from crm.automation.actions import ActionContext, ActionSkipped, PermanentActionError, get_action, perform
     from crm.automation.models_escalations import EscalationDue
 
     now = now or timezone.now()
@@ -389,6 +390,7 @@ def fire(row, *, now=None) -> str:
                         chain=())
     row.attempts += 1
     waiting = []
+    marker = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     for index, config in enumerate(actions):
         if results[index].get("status") in ("succeeded", "skipped", "failed"):
             continue
@@ -398,7 +400,7 @@ def fire(row, *, now=None) -> str:
             if action is None:
                 raise PermanentActionError(_("The action “%(kind)s” is not available.") % {"kind": config.get("kind")})
             with transaction.atomic():
-                result = action.run(ctx, config) or {}
+                result = perform(action, ctx, config)
             results[index] = {"kind": config.get("kind"), "status": "succeeded", "result": _jsonable(result)}
         except ActionSkipped as exc:
             results[index] = {"kind": config.get("kind"), "status": "skipped", "result": {"skipped": str(exc)}}
@@ -409,6 +411,7 @@ def fire(row, *, now=None) -> str:
             results[index] = {"kind": config.get("kind"), "status": "retry",
                               "error": f"{type(exc).__name__}: {exc}"[:2000]}
             waiting.append(index)
+    _tag_own_activities(row, marker)
     row.results = results
     errors = [r.get("error", "") for r in results if r.get("status") in ("failed", "retry")]
     row.error = "\n".join(errors)[:4000]
@@ -422,6 +425,15 @@ def fire(row, *, now=None) -> str:
             transaction.on_commit(lambda: _notify_admins(row.pk), robust=True)
     row.save(update_fields=["results", "error", "attempts", "next_attempt_at", "fired_at", "state", "updated_at"])
     return row.state
+
+
+def _tag_own_activities(row, marker: int) -> None:
+    """The activities the level's actions logged on the record (an e-mail sent as its owner) are automation's
+    doing: their events say so, so they do not stop the escalation as a person's activity would."""
+    for event in Event.objects.filter(pk__gt=marker, name__startswith="activity.", content_type_id=row.content_type_id,
+                                      object_id=row.object_id):
+        event.data = {**(event.data or {}), "automation": {"escalation": row.pk}}
+        event.save(update_fields=["data"])
 
 
 def _jsonable(value: dict) -> dict:

@@ -205,6 +205,23 @@ def test_tick_fires_each_due_level_once_and_runs_its_actions(reps):
     assert [r.state for r in dues(lead)] == ["fired", "fired"]
 
 
+def test_an_e_mail_the_level_sends_as_the_owner_does_not_stop_the_next_level(reps, mailoutbox):
+    from crm.mail.services import template_save
+
+    rep, _, _ = reps
+    template = template_save(actor=None, name="Sorry", record_type="leads.lead",
+                             variants={"en": ("Sorry {{ lead.first_name }}", "<p>We will call you soon.</p>")})
+    rule(levels=[{"after_minutes": 60, "actions": [{"kind": "send_email", "template": template.pk, "to": "record"}]},
+                 {"after_minutes": 120, "actions": [NOTIFY_OWNER]}])
+    lead = new_lead(rep, first_name="Aino", email="aino@example.com")
+    deliver_events()
+    assert tick(now=later(1.5))["fired"] == 1
+    assert [m.subject for m in mailoutbox] == ["Sorry Aino"]
+    deliver_events()  # the e-mail's activity.created: automation's, not a person's
+    assert [r.state for r in dues(lead)] == ["fired", "pending"]
+    assert tick(now=later(3))["fired"] == 1
+
+
 def test_the_record_is_checked_again_at_the_due_time(reps):
     rep, _, _ = reps
     rule()
@@ -403,7 +420,7 @@ def test_the_pages_render_for_admins_and_are_404_for_reps(reps):
         response = admin.get(url)
         assert response.status_code == 200, url
     page = admin.get(reverse("automation:escalation_list")).content.decode()
-    assert "Lead untouched" in page and 'data-pending="2"' in page and "after 1 business hours" in page
+    assert "Lead untouched" in page and 'data-pending="2"' in page and "after 1 business hour:" in page
     log = admin.get(reverse("automation:escalation_log")).content.decode()
     assert log.count("data-due=") == 2
     client = Client()
