@@ -5,7 +5,11 @@ so a later module adds a kind ("submit for approval") with one call in its AppCo
     register_action("submit_for_approval", _("Submit for approval"), run=submit, form=ApprovalActionForm,
                     describe=describe_submit, writes_record=True)
 
-A runner is `run(ctx: ActionContext, config: dict) -> dict` (the result kept on the ActionRun). It raises
+A runner is `run(ctx: ActionContext, config: dict) -> dict` (the result kept on the ActionRun). An action whose
+effect leaves the database (an e-mail) also registers `deliver(payload) -> dict` and `finish(record, payload,
+delivered) -> dict`: then `run` only prepares (renders, checks) and returns the payload, the engine commits the
+claim, calls `deliver` outside any transaction, and records `finish` (the timeline entry) with the outcome, so
+a worker killed mid-way never sends twice (see crm.automation.engine). A runner raises
 `ActionSkipped` when there is nothing to do (an opted-out recipient), `PermanentActionError` when retrying cannot
 help (the template was deleted, the record is locked) and anything else to be retried with backoff.
 
@@ -99,21 +103,35 @@ class ActionKind:
     describe: Callable[[dict, str], str]
     writes_record: bool = False  # its events carry the run's depth (loop protection)
     order: int = 100
+    deliver: Callable[[dict], dict | None] | None = None  # the effect outside the database, outside transactions
+    finish: Callable[[Any, dict, dict], dict | None] | None = None  # after `deliver`, with the outcome
 
 
 _registry: dict[str, ActionKind] = {}
 
 
-def register_action(kind: str, label, *, run, form, describe, writes_record: bool = False, order: int = 100) -> ActionKind:
+def register_action(kind: str, label, *, run, form, describe, writes_record: bool = False, order: int = 100,
+                    deliver=None, finish=None) -> ActionKind:
     """Add an action kind (or replace one of the same name). `form(data=..., record_type=...)` edits its
-    options; `describe(config, record_type)` says what it does in words."""
-    action = ActionKind(kind, label, run, form, describe, writes_record, order)
+    options; `describe(config, record_type)` says what it does in words; `deliver` and `finish`: see above."""
+    action = ActionKind(kind, label, run, form, describe, writes_record, order, deliver, finish)
     _registry[kind] = action
     return action
 
 
 def get_action(kind: str) -> ActionKind | None:
     return _registry.get(kind)
+
+
+def perform(action: ActionKind, ctx: ActionContext, config: dict) -> dict:
+    """Run an action from start to end inside the caller's transaction: `run`, then `deliver` and `finish` for
+    an action with an outside effect. For a caller that keeps the outcome on its own row (an escalation's due
+    row) and accepts that a crash after the delivery repeats it; the workflow-rule engine uses the three steps."""
+    result = action.run(ctx, config) or {}
+    if action.deliver is None:
+        return result
+    delivered = action.deliver(result) or {}
+    return (action.finish(ctx.record, result, delivered) if action.finish else delivered) or {}
 
 
 def action_kinds() -> list[ActionKind]:
@@ -304,23 +322,52 @@ class AssignOwnerForm(ActionForm):
     user = forms.ChoiceField(label=gettext_lazy("A user"), required=False)
     round_robin_team = forms.ChoiceField(label=gettext_lazy("Or round robin in a team"), required=False,
                                          help_text=gettext_lazy("The team's active members take turns."))
+    countries = forms.CharField(
+        label=gettext_lazy("Territory: only records in these countries"), required=False, max_length=500,
+        help_text=gettext_lazy("Two-letter codes separated by commas, e.g. FI, SE, EE. With a team: the team's "
+                               "territory; records elsewhere are left to the next rule. Empty: every record."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].choices = [("", "---------"), *_user_choices()]
         self.fields["round_robin_team"].choices = [("", "---------"), *_team_choices()]
 
+    @classmethod
+    def data_from_config(cls, config: dict) -> dict:
+        data = super().data_from_config(config)
+        if isinstance(data.get("countries"), list):
+            data["countries"] = ", ".join(data["countries"])
+        return data
+
+    def clean_countries(self):
+        from crm.imports.countries import country_code
+
+        codes, bad = [], []
+        for part in (self.cleaned_data.get("countries") or "").replace(";", ",").split(","):
+            if part.strip():
+                code = country_code(part.strip())
+                (codes if code else bad).append(code or part.strip())
+        if bad:
+            raise forms.ValidationError(_("Not a country: %(values)s. Use two-letter codes such as FI.")
+                                        % {"values": ", ".join(bad)})
+        return list(dict.fromkeys(codes))
+
     def clean(self):
         data = super().clean()
         if bool(data.get("user")) == bool(data.get("round_robin_team")):
             raise forms.ValidationError(_("Choose either a user or a team."))
+        if data.get("countries") and not data.get("round_robin_team"):
+            self.add_error("countries", _("A territory goes to a team: choose the team."))
         return data
 
     def to_config(self) -> dict:
         data = self.cleaned_data
         if data.get("user"):
             return {"kind": self.kind, "user": int(data["user"])}
-        return {"kind": self.kind, "round_robin_team": int(data["round_robin_team"])}
+        config = {"kind": self.kind, "round_robin_team": int(data["round_robin_team"])}
+        if data.get("countries"):
+            config["countries"] = data["countries"]
+        return config
 
 
 class WebhookForm(ActionForm):
@@ -605,31 +652,72 @@ def describe_create_task(config: dict, record_type: str) -> str:
 
 
 def run_send_email(ctx: ActionContext, config: dict) -> dict:
+    """Prepare the e-mail (rendered, addressed, checked against opt-out): what `deliver_email` sends."""
+    from email.utils import parseaddr
+
     from crm.mail.models import EmailTemplate
-    from crm.mail.services import MailRefused, mail_render, mail_send, mail_send_template
+    from crm.mail.services import MailRefused, mail_render
 
     template = EmailTemplate.objects.filter(pk=config.get("template"), is_active=True).first()
     if template is None:
         raise PermanentActionError(_("The e-mail template no longer exists or is inactive."))
     sender = ctx.sender
+    if config.get("to") == "owner":
+        owner = ctx.owner
+        if owner is None or not owner.email:
+            raise ActionSkipped(_("The record has no active owner."))
+        to, reader, language = owner.email, owner, owner.language
+    else:
+        # The recipient's language picks the variant; an opted-out contact or lead is never mailed.
+        to, reader, language = (getattr(ctx.record, "email", "") or "").strip(), sender, None
+        if not to:
+            raise ActionSkipped(_("%(name)s has no e-mail address.") % {"name": ctx.record})
+        if getattr(ctx.record, "email_opt_out", False):
+            raise ActionSkipped(_("%(name)s has opted out of e-mail.") % {"name": ctx.record})
     try:
-        if config.get("to") == "owner":
-            owner = ctx.owner
-            if owner is None or not owner.email:
-                raise ActionSkipped(_("The record has no active owner."))
-            rendered = mail_render(template=template, record=ctx.record, reader=owner, language=owner.language)
-            activity = mail_send(to=owner.email, subject=rendered.subject, html=rendered.html, text=rendered.text,
-                                 actor=sender, record=ctx.record, template_id=template.pk, language=rendered.language,
-                                 respect_opt_out=False, headers={"X-CRM-Automation": ctx.key})
-            to = owner.email
-        else:
-            # The recipient's language picks the variant; an opted-out contact or lead is never mailed.
-            activity = mail_send_template(template=template, record=ctx.record, actor=sender)
-            to = getattr(ctx.record, "email", "")
+        rendered = mail_render(template=template, record=ctx.record, reader=reader, language=language)
     except MailRefused as exc:
         raise ActionSkipped(str(exc)) from None
-    return {"to": to, "template": template.pk, "activity": getattr(activity, "pk", None),
-            "language": (activity.data or {}).get("language", "") if activity is not None else ""}
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "crm.local"
+    digest = hashlib.sha256(ctx.key.encode()).hexdigest()[:32]
+    return {"to": to, "subject": rendered.subject, "html": rendered.html, "text": rendered.text,
+            "language": rendered.language, "template": template.pk, "sender": getattr(sender, "pk", None),
+            "key": ctx.key, "message_id": f"<automation-{digest}@{domain}>"}
+
+
+def _user(pk):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=pk).first() if pk else None
+
+
+def deliver_email(payload: dict) -> dict:
+    """Send the prepared e-mail (outside any transaction). Its Message-ID is the same on a retry."""
+    from crm.mail.services import MailRefused, mail_send
+
+    try:
+        mail_send(to=payload["to"], subject=payload["subject"], html=payload["html"], text=payload["text"],
+                  actor=_user(payload.get("sender")), log=False, respect_opt_out=False,
+                  headers={"X-CRM-Automation": payload["key"], "Message-ID": payload["message_id"]})
+    except MailRefused as exc:
+        raise PermanentActionError(str(exc)) from None
+    return {}
+
+
+def finish_email(record, payload: dict, delivered: dict) -> dict:
+    """The e-mail as it left, on the record's timeline."""
+    from crm.activities.models import Activity
+    from crm.activities.services import activity_create
+
+    activity = None
+    if record is not None:
+        activity = activity_create(
+            target=record, actor=_user(payload.get("sender")), kind=Activity.Kind.EMAIL, subject=payload["subject"],
+            body=payload["text"], body_html=payload["html"], direction=Activity.Direction.OUTBOUND,
+            data={"sent": True, "to": [payload["to"]], "cc": [], "template": payload["template"],
+                  "language": payload["language"], "message_id": payload["message_id"]})
+    return {"to": payload["to"], "template": payload["template"], "language": payload["language"],
+            "activity": getattr(activity, "pk", None)}
 
 
 def describe_send_email(config: dict, record_type: str) -> str:
@@ -701,6 +789,12 @@ def run_assign_owner(ctx: ActionContext, config: dict) -> dict:
         if owner is None:
             raise PermanentActionError(_("The user is no longer active."))
     else:
+        territory = [c.upper() for c in config.get("countries") or []]
+        if territory:
+            country = record_country(ctx.record)
+            if country not in territory:
+                raise ActionSkipped(_("The record's country (%(country)s) is outside the territory %(codes)s.") % {
+                    "country": country or _("none"), "codes": ", ".join(territory)})
         owner = next_in_turn(int(config.get("round_robin_team") or 0))
         if owner is None:
             raise ActionSkipped(_("The team has no active members."))
@@ -716,12 +810,25 @@ def run_assign_owner(ctx: ActionContext, config: dict) -> dict:
     return {"owner": owner.pk, "changed": True}
 
 
+def record_country(record) -> str:
+    """The record's two-letter country: its own, else its billing or mailing address's, else its account's."""
+    for attr in ("country", "billing_country", "mailing_country"):
+        value = (getattr(record, attr, "") or "").strip().upper()
+        if value:
+            return value
+    account = getattr(record, "account", None) if hasattr(record, "account_id") else None
+    return record_country(account) if account is not None else ""
+
+
 def describe_assign_owner(config: dict, record_type: str) -> str:
     from crm.access.models import Team
 
     if config.get("user"):
         return _("Assign the owner: %(user)s") % {"user": _who(config["user"])}
     team = Team.objects.filter(pk=config.get("round_robin_team")).first()
+    if config.get("countries"):
+        return _("Assign the owner: round robin in %(team)s, for records in %(codes)s") % {
+            "team": team or config.get("round_robin_team"), "codes": ", ".join(config["countries"])}
     return _("Assign the owner: round robin in %(team)s") % {"team": team or config.get("round_robin_team")}
 
 
@@ -821,6 +928,7 @@ def _register_builtins() -> None:
     register_action("create_task", gettext_lazy("Create a task"), run=run_create_task, form=CreateTaskForm,
                     describe=describe_create_task, order=20)
     register_action("send_email", gettext_lazy("Send an e-mail"), run=run_send_email, form=SendEmailForm,
+                    deliver=deliver_email, finish=finish_email,
                     describe=describe_send_email, order=30)
     register_action("notify", gettext_lazy("Send a notification"), run=run_notify, form=NotifyForm,
                     describe=describe_notify, order=40)

@@ -37,6 +37,7 @@ MAX_DEPTH = 5
 MAX_ATTEMPTS = 6
 SAFETY_NET = timedelta(minutes=2)  # a queued action not taken by then is queued again by beat
 REQUEUE_AFTER = timedelta(minutes=5)
+STUCK_AFTER = timedelta(minutes=10)  # "sending" this long: its worker died between the claim and the record
 SCHEDULE_BATCH = 200
 TICK_BUDGET_SECONDS = 40  # beat runs the tick every minute; a long backlog continues on the next one
 BEAT_WARNING = timedelta(minutes=2)
@@ -518,10 +519,21 @@ def backoff(attempts: int) -> timedelta:
 def execute_action_run(action_run_id: int, *, follow: bool = True) -> str | None:
     """Run one action under its row lock, recording the outcome in the same transaction as what it wrote, so
     a worker killed mid-way leaves it waiting (and its writes undone) and a redelivered task finds it done.
-    Then the run's next waiting action, in order. Returns the status, or None when there was nothing to do."""
+    Then the run's next waiting action, in order. Returns the status, or None when there was nothing to do.
+
+    An action with an effect outside the database (an e-mail: `deliver` in its registration) goes in three
+    steps instead, since no transaction can take back a message that left:
+      A  prepare under the lock, mark it "sending", commit;
+      B  deliver, outside any transaction;
+      C  record the outcome (its timeline entry) and "succeeded", commit.
+    A redelivered or duplicated task finds it "sending" or done and does nothing, so nothing is sent twice. A
+    worker killed between A and C leaves it "sending"; beat fails it after STUCK_AFTER as interrupted (it may
+    or may not have left), it shows on Failed runs and an admin decides whether to retry. An error raised by
+    the delivery itself left nothing, so that one is retried with backoff."""
     from crm.automation.actions import ActionContext, ActionError, ActionSkipped, PermanentActionError, get_action
     from crm.automation.models_rules import ActionRun
 
+    claimed = None
     with transaction.atomic():
         action_run = (ActionRun.objects.select_for_update(skip_locked=True, of=("self",))
                       .select_related("run", "run__rule", "run__version", "run__rule__created_by")
@@ -554,22 +566,95 @@ def execute_action_run(action_run_id: int, *, follow: bool = True) -> str | None
             error = f"{type(exc).__name__}: {exc}"[:4000] if not isinstance(exc, ActionError) else str(exc)
             result = getattr(exc, "result", {}) or {}
             status = ActionRun.Status.FAILED if action_run.attempts >= MAX_ATTEMPTS else ActionRun.Status.PENDING
-        action_run.status, action_run.last_error, action_run.result = status, error, _jsonable_dict(result)
-        if status == ActionRun.Status.PENDING:
-            action_run.next_attempt_at = now + backoff(action_run.attempts)
-            action_run.result = {**action_run.result, "retry_at": action_run.next_attempt_at.isoformat()}
+        if status == ActionRun.Status.SUCCEEDED and action.deliver is not None:
+            # A: the claim, committed before anything leaves.
+            claimed = _jsonable_dict(result)
+            action_run.status, action_run.last_error, action_run.result = ActionRun.Status.SENDING, "", {}
+            action_run.next_attempt_at = now + STUCK_AFTER
+            action_run.save(update_fields=["status", "attempts", "last_error", "result", "next_attempt_at"])
+            following = None
         else:
-            action_run.next_attempt_at, action_run.finished_at = None, timezone.now()
-        action_run.save(update_fields=["status", "attempts", "last_error", "result", "next_attempt_at", "finished_at"])
-        if status == ActionRun.Status.FAILED:
-            transaction.on_commit(lambda: _notify_admins(action_run.pk), robust=True)
-        _settle(run.pk)
-        following = ActionRun.objects.filter(run_id=run.pk, index__gt=action_run.index,
-                                             status=ActionRun.Status.PENDING, attempts=0).order_by("index") \
-            .values_list("pk", flat=True).first()
+            following = _record_outcome(action_run, status, error, result)
+    if claimed is not None:
+        return _deliver(action_run.pk, action, claimed, follow=follow)
     if follow and following:
         execute_action_run(following)
     return status
+
+
+def _record_outcome(action_run, status: str, error: str, result: dict) -> int | None:
+    """Save an action run's outcome (a retry's time when it waits again), settle its run, and return the run's
+    next action never tried, if any. Inside the caller's transaction, with the row locked."""
+    from crm.automation.models_rules import ActionRun
+
+    action_run.status, action_run.last_error, action_run.result = status, error, _jsonable_dict(result)
+    if status == ActionRun.Status.PENDING:
+        action_run.next_attempt_at = timezone.now() + backoff(action_run.attempts)
+        action_run.result = {**action_run.result, "retry_at": action_run.next_attempt_at.isoformat()}
+    else:
+        action_run.next_attempt_at, action_run.finished_at = None, timezone.now()
+    action_run.save(update_fields=["status", "attempts", "last_error", "result", "next_attempt_at", "finished_at"])
+    if status == ActionRun.Status.FAILED:
+        transaction.on_commit(lambda: _notify_admins(action_run.pk), robust=True)
+    _settle(action_run.run_id)
+    return ActionRun.objects.filter(run_id=action_run.run_id, index__gt=action_run.index,
+                                    status=ActionRun.Status.PENDING, attempts=0).order_by("index") \
+        .values_list("pk", flat=True).first()
+
+
+def _deliver(action_run_id: int, action, payload: dict, *, follow: bool) -> str | None:
+    """Steps B and C of an action with an outside effect (see execute_action_run)."""
+    from crm.automation.actions import ActionError, PermanentActionError
+    from crm.automation.models_rules import ActionRun
+
+    Status = ActionRun.Status
+    try:
+        delivered = action.deliver(payload) or {}
+    except Exception as exc:  # noqa: BLE001 - nothing left: retried with backoff, then surfaced
+        logger.warning("action run %s could not deliver: %s", action_run_id, exc)
+        permanent = isinstance(exc, PermanentActionError)
+        error = str(exc) if isinstance(exc, (ActionError, PermanentActionError)) else f"{type(exc).__name__}: {exc}"
+        with transaction.atomic():
+            row = ActionRun.objects.select_for_update().filter(pk=action_run_id, status=Status.SENDING).first()
+            if row is None:  # beat gave up on it meanwhile
+                return None
+            status = Status.FAILED if permanent or row.attempts >= MAX_ATTEMPTS else Status.PENDING
+            _record_outcome(row, status, error[:4000], getattr(exc, "result", {}) or {})
+        return status
+    with transaction.atomic():
+        row = (ActionRun.objects.select_for_update(of=("self",)).select_related("run")
+               .filter(pk=action_run_id, status=Status.SENDING).first())
+        if row is None:
+            return None
+        run = row.run
+        model = ContentType.objects.get_for_id(run.content_type_id).model_class()
+        record = model._default_manager.filter(pk=run.object_id).first()
+        try:
+            with transaction.atomic():
+                result = {**(action.finish(record, payload, delivered) if action.finish else delivered or {})}
+        except Exception as exc:  # noqa: BLE001 - it left: succeeded it stays, the missing entry is noted
+            logger.exception("action run %s delivered, but recording it failed", action_run_id)
+            result = {"note": _("Sent, but the timeline entry could not be written: %(error)s") % {"error": exc}}
+        following = _record_outcome(row, Status.SUCCEEDED, "", result)
+    if follow and following:
+        execute_action_run(following)
+    return Status.SUCCEEDED
+
+
+def fail_interrupted(*, now=None, limit: int = 500) -> int:
+    """Actions left "sending" past STUCK_AFTER (their worker died between claim and record): failed, with the
+    admins told. Never delivered again on their own: the message may have left."""
+    from crm.automation.models_rules import ActionRun
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(ActionRun.objects.select_for_update(skip_locked=True)
+                    .filter(status=ActionRun.Status.SENDING, next_attempt_at__lte=now).order_by("pk")[:limit])
+        for row in rows:
+            _record_outcome(row, ActionRun.Status.FAILED, _(
+                "Interrupted while sending: the worker stopped before it could record whether the message left. "
+                "Check with the recipient before you retry."), {"interrupted": True})
+    return len(rows)
 
 
 def _jsonable_dict(value: dict) -> dict:
@@ -589,7 +674,7 @@ def _settle(run_id: int) -> None:
     run = RuleRun.objects.select_for_update().get(pk=run_id)
     counts = dict(ActionRun.objects.filter(run_id=run_id).values_list("status").annotate(n=Count("pk"))
                   .values_list("status", "n"))
-    if counts.get(ActionRun.Status.PENDING):
+    if counts.get(ActionRun.Status.PENDING) or counts.get(ActionRun.Status.SENDING):
         outcome = RuleRun.Outcome.PENDING
     elif counts.get(ActionRun.Status.FAILED):
         outcome = RuleRun.Outcome.PARTIAL if (counts.get(ActionRun.Status.SUCCEEDED) or 0) else RuleRun.Outcome.FAILED
@@ -667,7 +752,7 @@ def tick() -> dict:
         fired += taken
         if taken < SCHEDULE_BATCH:
             break
-    return {"scheduled": fired, "requeued": requeue_waiting()}
+    return {"scheduled": fired, "requeued": requeue_waiting(), "interrupted": fail_interrupted()}
 
 
 def cleanup(*, now=None) -> int:

@@ -141,10 +141,13 @@ class RuleRun(models.Model):
 
 class ActionRun(models.Model):
     """One action of a run. Taken under a row lock by `action_run_task`; a failure waits `next_attempt_at` and is
-    retried by beat, with backoff, until it succeeds or runs out of attempts."""
+    retried by beat, with backoff, until it succeeds or runs out of attempts. An action with an effect outside
+    the database (an e-mail) is "sending" between its committed claim and its recorded delivery; one left there
+    (its worker died mid-send) is failed by beat once `next_attempt_at` passes, never sent again on its own."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
+        SENDING = "sending", _("Sending")
         SUCCEEDED = "succeeded", _("Succeeded")
         SKIPPED = "skipped", _("Skipped")
         FAILED = "failed", _("Failed")

@@ -127,6 +127,109 @@ def test_an_opted_out_contact_is_never_mailed(reps, mailoutbox):
     assert action.status == "skipped" and "opted out" in action.result["skipped"]
 
 
+class HookedBackend:
+    """The locmem backend with a hook the test sets, called as the message is handed over."""
+
+    hook = None
+
+    def __new__(cls, *args, **kwargs):
+        from django.core.mail.backends.locmem import EmailBackend
+
+        backend = EmailBackend(*args, **kwargs)
+        send = backend.send_messages
+
+        def send_messages(messages):
+            if HookedBackend.hook:
+                HookedBackend.hook()
+            return send(messages)
+
+        backend.send_messages = send_messages
+        return backend
+
+
+@pytest.fixture
+def hooked_mail(settings, mailoutbox):
+    settings.EMAIL_BACKEND = f"{__name__}.HookedBackend"
+    yield HookedBackend
+    HookedBackend.hook = None
+
+
+def _mail_rule_and_lead(rep):
+    template = email_template()
+    make_rule(actions=[{"kind": "send_email", "template": template.pk, "to": "record"}])
+    new_lead(rep, first_name="Aino", email="aino@example.fi", country="FI")
+    deliver_events()
+    return ActionRun.objects.get()
+
+
+def test_an_email_is_claimed_and_committed_before_it_leaves_so_a_second_task_sends_nothing(reps, hooked_mail, mailoutbox):
+    rep, _, _ = reps
+    action = _mail_rule_and_lead(rep)
+    seen = []
+
+    def while_sending():
+        seen.append(ActionRun.objects.get(pk=action.pk).status)
+        seen.append(engine.execute_action_run(action.pk))  # the same task delivered twice, meanwhile
+
+    hooked_mail.hook = while_sending
+    assert engine.execute_action_run(action.pk) == "succeeded"
+    assert seen == ["sending", None] and len(mailoutbox) == 1
+    action.refresh_from_db()
+    assert action.status == "succeeded" and action.result["activity"] == Activity.objects.get(kind="email").pk
+    assert mailoutbox[0].extra_headers["Message-ID"].startswith("<automation-")
+    assert engine.execute_action_run(action.pk) is None and len(mailoutbox) == 1
+
+
+def test_a_mail_server_error_leaves_nothing_and_is_retried_with_backoff(reps, hooked_mail, mailoutbox):
+    import smtplib
+
+    rep, _, _ = reps
+    action = _mail_rule_and_lead(rep)
+
+    def refuse():
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    hooked_mail.hook = refuse
+    assert engine.execute_action_run(action.pk) == "pending"
+    action.refresh_from_db()
+    assert action.attempts == 1 and "SMTPServerDisconnected" in action.last_error and "retry_at" in action.result
+    assert mailoutbox == [] and not Activity.objects.filter(kind="email").exists()
+    hooked_mail.hook = None
+    assert engine.execute_action_run(action.pk) == "succeeded"
+    assert len(mailoutbox) == 1 and Activity.objects.filter(kind="email").count() == 1
+
+
+def test_an_email_whose_worker_died_mid_send_is_failed_as_interrupted_never_resent(reps, hooked_mail, mailoutbox,
+                                                                                 django_capture_on_commit_callbacks):
+    rep, _, _ = reps
+    admin = AdminFactory()
+    action = _mail_rule_and_lead(rep)
+
+    class WorkerDied(BaseException):
+        """What SIGKILL looks like from here: nothing after the claim runs."""
+
+    def die():
+        raise WorkerDied
+
+    hooked_mail.hook = die
+    with pytest.raises(WorkerDied):
+        engine.execute_action_run(action.pk)
+    hooked_mail.hook = None
+    action.refresh_from_db()
+    assert action.status == "sending" and RuleRun.objects.get().outcome == "pending"
+    assert engine.requeue_waiting(now=timezone.now() + engine.REQUEUE_AFTER) == 0  # "sending" is never requeued
+    assert engine.fail_interrupted() == 0  # not before STUCK_AFTER: the send may still be under way
+    with django_capture_on_commit_callbacks(execute=True):
+        assert engine.fail_interrupted(now=timezone.now() + engine.STUCK_AFTER + timedelta(seconds=1)) == 1
+    action.refresh_from_db()
+    assert action.status == "failed" and action.result == {"interrupted": True} and "Interrupted" in action.last_error
+    assert RuleRun.objects.get().outcome == "failed"
+    assert Notification.objects.filter(recipient=admin).exists()
+    assert engine.execute_action_run(action.pk) is None and mailoutbox == []
+    engine.action_run_retry(action_run=action, actor=admin)  # the admin checked: it did not arrive
+    assert engine.execute_action_run(action.pk) == "succeeded" and len(mailoutbox) == 1
+
+
 def test_notify_the_owner_the_manager_a_user_and_a_team(reps):
     rep, other, manager = reps
     team = TeamFactory()
@@ -164,6 +267,37 @@ def test_assign_owner_to_a_user(reps):
     settle()
     lead.refresh_from_db()
     assert lead.owner == other
+
+
+def test_assign_owner_by_territory_takes_the_records_in_its_countries_only(reps):
+    rep, other, manager = reps
+    nordics = TeamFactory()
+    nordics.members.add(other)
+    make_rule(actions=[{"kind": "assign_owner", "round_robin_team": nordics.pk, "countries": ["FI", "SE"]}])
+    finn, german, nobody = (new_lead(rep, last_name="Fi", country="FI"), new_lead(rep, last_name="De", country="DE"),
+                            new_lead(rep, last_name="None"))
+    settle()
+    assert Lead.objects.get(pk=finn.pk).owner == other
+    assert Lead.objects.get(pk=german.pk).owner == rep and Lead.objects.get(pk=nobody.pk).owner == rep
+    skipped = ActionRun.objects.filter(status="skipped").order_by("pk")
+    assert [a.result["skipped"] for a in skipped] == [
+        "The record's country (DE) is outside the territory FI, SE.",
+        "The record's country (none) is outside the territory FI, SE."]
+
+
+def test_the_territory_form_reads_country_names_and_refuses_what_is_not_one(reps):
+    team = TeamFactory()
+    form = actions.AssignOwnerForm(data={"round_robin_team": str(team.pk), "countries": "fi, Sweden; EE"},
+                                   record_type="leads.lead")
+    assert form.is_valid(), form.errors
+    assert form.to_config() == {"kind": "assign_owner", "round_robin_team": team.pk, "countries": ["FI", "SE", "EE"]}
+    assert actions.AssignOwnerForm.data_from_config(form.to_config())["countries"] == "FI, SE, EE"
+    bad = actions.AssignOwnerForm(data={"round_robin_team": str(team.pk), "countries": "FI, Atlantis"},
+                                  record_type="leads.lead")
+    assert not bad.is_valid() and "Atlantis" in bad.errors["countries"][0]
+    no_team = actions.AssignOwnerForm(data={"user": str(reps[0].pk), "countries": "FI"}, record_type="leads.lead")
+    assert not no_team.is_valid() and "team" in no_team.errors["countries"][0]
+    assert "for records in FI, SE, EE" in actions.describe_assign_owner(form.to_config(), "leads.lead")
 
 
 # --- webhooks ---------------------------------------------------------------------------------------------------------
