@@ -105,6 +105,11 @@ def test_the_clock_runs_in_business_hours_over_a_weekend_and_a_holiday(reps):
     # 1 hour on Friday; Saturday, Sunday and the Monday holiday skipped; 3 (and 7) hours on Tuesday.
     assert first.due_at == datetime.datetime(2027, 2, 9, 11, 0, tzinfo=HELSINKI)
     assert second.due_at == datetime.datetime(2027, 2, 9, 15, 0, tzinfo=HELSINKI)
+    # Across the night the clocks go forward (Sunday 28 March 2027): Monday's 08:00 is still 08:00.
+    spring = new_lead(rep, first_name="Kevät", created_at=datetime.datetime(2027, 3, 26, 14, 0, tzinfo=HELSINKI))
+    deliver_events()
+    assert dues(spring)[0].due_at == datetime.datetime(2027, 3, 29, 10, 0, tzinfo=HELSINKI)
+    assert dues(spring)[0].due_at.astimezone(datetime.timezone.utc).hour == 7  # UTC+3 in summer time
 
 
 def test_a_changed_clock_date_moves_the_dues(reps):
@@ -391,6 +396,58 @@ def test_a_row_another_beat_holds_is_skipped_not_waited_for(reps):
     assert EscalationDue.objects.filter(state="fired").count() == 2
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_tick_killed_mid_fire_leaves_the_row_waiting_with_its_writes_undone(reps):
+    from crm.automation import actions
+
+    rep, _, _ = reps
+    rule(levels=[{"after_minutes": 60, "actions": [NOTIFY_OWNER, {"kind": "webhook", "url": "https://example.com/x",
+                                                                  "secret": "s"}]}])
+    lead = new_lead(rep, first_name="Aino")
+    deliver_events()
+    inside, release, pids = threading.Event(), threading.Event(), []
+
+    def stuck(ctx, config):  # the worker is killed while this action runs
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pids.append(cursor.fetchone()[0])
+        inside.set()
+        release.wait(timeout=30)
+        return {}
+
+    def run():
+        try:
+            tick(now=later(2))
+        except Exception:  # noqa: BLE001 - its connection was killed
+            pass
+        finally:
+            connection.close()
+
+    real = actions.get_action("webhook")
+    actions.register_action("webhook", real.label, run=stuck, form=real.form, describe=real.describe, order=real.order)
+    try:
+        worker = threading.Thread(target=run)
+        worker.start()
+        assert inside.wait(timeout=20)
+        # The notification was written inside the row's transaction, which is not committed: nothing shows.
+        assert not Notification.objects.filter(verb="automation.notify").exists()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pids[0]])
+        release.set()
+        worker.join(timeout=30)
+        (row,) = dues(lead)
+        assert row.state == "pending" and row.attempts == 0 and row.results == []
+        assert not Notification.objects.filter(verb="automation.notify").exists()
+        actions.register_action("webhook", real.label, run=lambda ctx, config: {"ok": True}, form=real.form,
+                                describe=real.describe, order=real.order)
+        assert tick(now=later(2))["fired"] == 1  # the next tick fires it, once
+    finally:
+        actions.register_action("webhook", real.label, run=real.run, form=real.form, describe=real.describe,
+                                order=real.order)
+    assert dues(lead)[0].state == "fired"
+    assert Notification.objects.filter(recipient=rep, verb="automation.notify").count() == 1
+
+
 # --- the settings pages ----------------------------------------------------------------------------------------
 
 def _post(name="Untouched leads", amount="4", **extra):
@@ -468,6 +525,32 @@ def test_an_admin_builds_a_rule_in_the_editor_and_bad_input_keeps_its_values(rep
     assert not EscalationRule.objects.get().is_active and [r.state for r in dues(lead)] == ["cancelled"]
     client.post(reverse("automation:escalation_delete", args=[saved.pk]))
     assert not EscalationRule.objects.exists()
+
+
+def test_apply_to_existing_records_and_retry_from_the_pages(reps, django_capture_on_commit_callbacks):
+    rep, _, _ = reps
+    old = new_lead(rep, first_name="Old", created_at=timezone.now() - timedelta(minutes=90))
+    deliver_events()
+    r = rule()
+    escalations.plan_existing(rule_id=r.pk)
+    client = Client()
+    client.force_login(AdminFactory())
+    url = reverse("automation:escalation_apply", args=[r.pk])
+    assert 'id="apply-count">1 ' in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert client.post(url).status_code == 302
+    assert callbacks  # the planning task is queued after commit; run here as the worker would
+    escalations.plan_existing(rule_id=r.pk, include_past=True)
+    assert [row.level.number for row in dues(old)] == [1, 2]
+    row = dues(old)[0]
+    EscalationDue.objects.filter(pk=row.pk).update(state="failed", error="boom", results=[
+        {"kind": "notify", "status": "failed", "error": "boom"}])
+    assert "boom" in client.get(reverse("automation:escalation_log") + "?state=failed").content.decode()
+    assert client.post(reverse("automation:escalation_retry", args=[row.pk])).status_code == 302
+    row.refresh_from_db()
+    assert row.state == "pending" and row.results == [{}] and row.error == ""
+    assert tick()["fired"] == 1
+    assert Notification.objects.filter(recipient=rep, verb="automation.notify").count() == 1
 
 
 def test_list_and_log_stay_within_a_query_budget(reps, django_assert_max_num_queries):
