@@ -19,8 +19,10 @@ changed by a rule, the action fails and shows on the Failed runs screen, where a
 lock is gone."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import socket
@@ -889,7 +891,48 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address the guard checked, not to whatever the name resolves to a moment later (DNS
+    rebinding: a name that passes the check, then points inside the network)."""
+
+    def __init__(self, *args, address: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout, self.source_address)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """The same for https: the certificate is still checked against the URL's host name."""
+
+    def __init__(self, *args, address: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout, self.source_address)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+class _Pinned(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+    def __init__(self, address: str):
+        urllib.request.HTTPHandler.__init__(self)
+        urllib.request.HTTPSHandler.__init__(self)
+        self.address = address
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(_PinnedHTTPConnection, address=self.address), req)
+
+    def https_open(self, req):
+        return self.do_open(functools.partial(_PinnedHTTPSConnection, address=self.address), req,
+                            context=self._context)
+
+
+def _opener(address: str):
+    """No redirects, no proxies from the environment (they would resolve the name again), and the connection
+    pinned to `address`."""
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects, _Pinned(address))
 
 
 def run_webhook(ctx: ActionContext, config: dict) -> dict:
@@ -898,13 +941,14 @@ def run_webhook(ctx: ActionContext, config: dict) -> dict:
         "Content-Type": "application/json", "User-Agent": "CRM-Automation/1",
         "X-CRM-Signature": sign(body, config.get("secret", "")), "X-CRM-Idempotency-Key": ctx.key})
     try:
-        webhook_addresses(config["url"])
+        found = webhook_addresses(config["url"])
+        address = next((a for a in found if ":" not in a), found[0])  # IPv4 first: not every host routes IPv6
     except WebhookRefused as exc:
         raise PermanentActionError(str(exc)) from None
     except OSError as exc:
         raise ActionError(_("The webhook could not be reached: %(error)s") % {"error": exc}) from None
     try:
-        with _opener.open(request, timeout=WEBHOOK_TIMEOUT) as response:  # noqa: S310 - http(s) only, checked above
+        with _opener(address).open(request, timeout=WEBHOOK_TIMEOUT) as response:  # noqa: S310 - checked above
             status, excerpt = response.status, response.read(RESPONSE_EXCERPT)
     except urllib.error.HTTPError as exc:
         status, excerpt = exc.code, exc.read(RESPONSE_EXCERPT)

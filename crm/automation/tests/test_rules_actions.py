@@ -421,6 +421,33 @@ def test_a_webhook_redirect_is_not_followed_into_the_network(reps, receiver):
     assert len(receiver.requests) == 1 and action.result["status"] == 302 and action.status == "pending"
 
 
+def test_a_webhook_connects_to_the_address_it_checked_not_a_rebound_one(reps, receiver, monkeypatch):
+    """DNS rebinding: the name passes the check, then resolves elsewhere. The connection goes to the checked
+    address, with the URL's own host in the Host header."""
+    import socket
+
+    rep, _, _ = reps
+    port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+    answers = iter(["127.0.0.1"] * 10)
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        if host == "hooks.example.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    make_rule(actions=[{"kind": "webhook", "url": f"http://hooks.example.test:{port}/hook", "secret": "k"}])
+    new_lead(rep)
+    deliver_events()
+    answers = iter(["127.0.0.1"] + ["127.0.0.9"] * 10)  # the run's check, then a rebound answer (nothing there)
+    run_actions()
+    action = ActionRun.objects.get()
+    assert action.status == "succeeded", action.last_error
+    [(headers, _body)] = receiver.requests
+    assert headers["Host"] == f"hooks.example.test:{port}"
+
+
 def test_an_unreachable_webhook_is_an_error_kept_on_the_run(reps, settings):
     settings.AUTOMATION_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     rep, _, _ = reps
