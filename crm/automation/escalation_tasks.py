@@ -18,3 +18,11 @@ def escalation_plan_existing_task(rule_id: int, include_past: bool = False) -> i
     from crm.automation.escalations import plan_existing
 
     return plan_existing(rule_id=rule_id, include_past=include_past)
+
+
+@shared_task(acks_late=True)
+def escalations_cleanup_task() -> int:
+    """Every night: cancelled rows that no longer matter, beyond the log's retention."""
+    from crm.automation.escalations import cleanup
+
+    return cleanup()

@@ -208,11 +208,14 @@ def _upsert(rule: CompiledRule, record, content_type_id: int, start, levels, *, 
     else:
         update = "state = 'cancelled', reason = EXCLUDED.reason, note = EXCLUDED.note, updated_at = EXCLUDED.updated_at"
     revivable = ", ".join(f"'{r}'" for r in REVIVABLE)
+    # A waiting row is rewritten only when something changes (a new due time, or its cancelling), so the
+    # saves of a watched record do not churn its rows.
+    waiting = (f"\"{table}\".due_at <> EXCLUDED.due_at" if state == "pending" else "TRUE")
     sql = (f'INSERT INTO "{table}" (rule_id, level_id, content_type_id, object_id, record_repr, clock_start, due_at, '
            "state, reason, note, results, attempts, error, created_at, updated_at) VALUES " + ", ".join(values) +
            f" ON CONFLICT (level_id, content_type_id, object_id, clock_start) DO UPDATE SET {update} "
-           f"WHERE \"{table}\".state = 'pending' OR (\"{table}\".state = 'cancelled' AND \"{table}\".reason IN "
-           f"({revivable}))")
+           f"WHERE (\"{table}\".state = 'pending' AND {waiting}) OR (\"{table}\".state = 'cancelled' AND "
+           f"\"{table}\".reason IN ({revivable}))")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
@@ -485,6 +488,20 @@ def tick(*, now=None, budget: float = TICK_BUDGET_SECONDS) -> dict:
             break
         fired += 1
     return {"fired": fired}
+
+
+def cleanup(*, now=None) -> int:
+    """Every night: cancelled rows that can never matter again (their clock restarted, or their record was
+    deleted) older than the execution log's retention. Fired, failed and stopped rows stay: they are what keeps
+    a level from firing twice for the same clock start."""
+    from crm.automation.models_escalations import EscalationDue
+    from crm.automation.models_rules import AutomationSettings
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=AutomationSettings.get().log_retention_days)
+    return EscalationDue.objects.filter(state=EscalationDue.State.CANCELLED, updated_at__lt=cutoff,
+                                        reason__in=[EscalationDue.Reason.CLOCK, EscalationDue.Reason.DELETED]) \
+        .delete()[0]
 
 
 def _notify_admins(due_id: int) -> None:
@@ -796,6 +813,7 @@ def register() -> None:
     # "activity.created" is emitted on the record the activity belongs to: someone touched it.
     subscribe("activity.*", handle_event, name=subscriber_name("activity"))
     periodic("escalations-tick", "crm.automation.escalation_tasks.escalations_tick_task", every=60)
+    periodic("escalations-cleanup", "crm.automation.escalation_tasks.escalations_cleanup_task", every=24 * 3600)
     register_section("escalations", gettext_lazy("Escalation rules"), "alarm", "automation:escalation_list",
                      right="manage_customization", order=306)
     register_panel("*", "escalations", "automation/escalations/_panel.html", _panel, order=92)

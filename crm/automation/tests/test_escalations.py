@@ -126,6 +126,22 @@ def test_a_changed_clock_date_moves_the_dues(reps):
     assert pending[0].due_at == pending[0].clock_start + timedelta(minutes=30)
 
 
+def test_saves_do_not_rewrite_waiting_rows_and_the_nightly_cleanup_keeps_what_prevents_a_second_firing(reps):
+    rep, _, _ = reps
+    rule(clock_field="updated_at", levels=[{"after_minutes": 30, "actions": [NOTIFY_OWNER]}])
+    lead = new_lead(rep, first_name="Aino")
+    deliver_events()
+    (row,) = dues(lead)
+    escalations.handle_events(list(Event.objects.filter(object_id=lead.pk, name="lead.created")))
+    assert EscalationDue.objects.get(pk=row.pk).updated_at == row.updated_at  # redelivered: untouched
+    change(lead, rep, title="CTO")  # the clock restarts: the old row is cancelled
+    deliver_events()
+    tick(now=later(1))
+    assert sorted(r.state for r in dues(lead)) == ["cancelled", "fired"]
+    assert escalations.cleanup(now=later(24 * 40)) == 1
+    assert [r.state for r in dues(lead)] == ["fired"]
+
+
 def test_criteria_that_stop_holding_cancel_and_holding_again_waits_again(reps):
     rep, _, _ = reps
     rule()
