@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
-from crm.access.models import Team, User
+from crm.access.models import Team
 from opportunities.forecasts import local_midnight, period_end, period_label, shift, visible_sql
 from opportunities.models import Opportunity, Pipeline, Stage
 
@@ -78,46 +78,71 @@ def _visible_rows(qs, *columns: str) -> tuple[str, tuple]:
         return f"SELECT {', '.join(f'NULL AS {c}' for c in columns)} WHERE false", ()
 
 
+# Deals are grouped by the set of open stages they reached, as bits of a bigint (one per open stage).
+_MASK_BITS = 62
+
+
 def stage_history(user, pipeline: Pipeline) -> list[StageStats]:
     """Time in stage and conversion for each open stage of `pipeline`, over the visible deals (one query: the
     deals' stage changes are read once, for both)."""
     stages = list(pipeline.stages.filter(outcome=Stage.Outcome.OPEN).order_by("order", "id"))
     stats = {stage.pk: StageStats(stage) for stage in stages}
     rows, params = _visible_rows(Opportunity.objects.visible_to(user).filter(pipeline=pipeline), "id", "stage_id")
-    # stays: each stay in a stage, ended by the deal's next change (LEAD over its changes), finished ones only.
-    # r: each (deal, stage) it reached once; per deal (a hash aggregate, not a sort) the furthest stage it
-    # reached (lost stages aside) and whether it was won.
-    found = _fetch(f"""
-        WITH v AS MATERIALIZED ({rows}),
-        ch AS MATERIALIZED (
-            SELECT sc.opportunity_id AS opp, sc.to_stage_id AS stage_id, sc.created_at, sc.id
-              FROM opportunities_stagechange sc JOIN v ON v.id = sc.opportunity_id),
-        stays AS (
-            SELECT stage_id, EXTRACT(EPOCH FROM LEAD(created_at) OVER (PARTITION BY opp ORDER BY created_at, id)
-                                                - created_at) / 86400 AS days
-              FROM ch),
-        stay_stats AS (
-            SELECT stage_id, count(*) AS stays, avg(days) AS average,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS median
-              FROM stays WHERE days IS NOT NULL GROUP BY stage_id),
+    # ch: each deal's stage changes with the days until its next one, the window run per deal on the covering
+    # index's order (opportunity, created_at, id), so nothing is sorted (a LEAD over all the changes sorted
+    # 54,000 rows, on disk, for a manager). stays: the finished ones (days not null).
+    # deal: per deal (a hash aggregate) the open stages it reached (in a change or now) as bits, the furthest
+    # stage it reached (lost stages aside) and whether it was won; combos: the deals counted per distinct
+    # (stages reached, furthest, won), a few dozen rows, which each open stage then sums over.
+    reach = """
+        deal AS (
+            SELECT bit_or(1::bigint << st.bit) FILTER (WHERE st.outcome = 'open') AS reached,
+                   max(st.position) FILTER (WHERE st.outcome <> 'lost') AS furthest, bool_or(st.outcome = 'won') AS won
+              FROM (SELECT opp, stage_id FROM ch UNION ALL SELECT id, stage_id FROM v) x JOIN st ON st.id = x.stage_id
+             GROUP BY x.opp),
+        combos AS MATERIALIZED (
+            SELECT reached, furthest, won, count(*) AS n FROM deal WHERE reached IS NOT NULL GROUP BY 1, 2, 3),
+        reach AS (
+            SELECT st.id AS stage_id, sum(c.n) AS reached,
+                   sum(c.n) FILTER (WHERE c.furthest > st.position) AS moved_on, sum(c.n) FILTER (WHERE c.won) AS won
+              FROM combos c JOIN st ON st.outcome = 'open' AND c.reached & (1::bigint << st.bit) <> 0
+             GROUP BY st.id)"""
+    if len(stages) > _MASK_BITS:  # more open stages than bits: each (deal, stage) it reached, joined to its deal
+        reach = """
         r AS (
-            SELECT x.opp, s.id AS stage_id, s."order" AS position, s.outcome
-              FROM (SELECT opp, stage_id FROM ch UNION SELECT id, stage_id FROM v) x
-              JOIN opportunities_stage s ON s.id = x.stage_id AND s.pipeline_id = %s),
+            SELECT DISTINCT x.opp, st.id AS stage_id, st.position, st.outcome
+              FROM (SELECT opp, stage_id FROM ch UNION ALL SELECT id, stage_id FROM v) x JOIN st ON st.id = x.stage_id),
         deal AS (
             SELECT opp, max(position) FILTER (WHERE outcome <> 'lost') AS furthest, bool_or(outcome = 'won') AS won
               FROM r GROUP BY opp),
         reach AS (
             SELECT r.stage_id, count(*) AS reached, count(*) FILTER (WHERE d.furthest > r.position) AS moved_on,
                    count(*) FILTER (WHERE d.won) AS won
-              FROM r JOIN deal d ON d.opp = r.opp WHERE r.outcome = 'open' GROUP BY r.stage_id)
+              FROM r JOIN deal d ON d.opp = r.opp WHERE r.outcome = 'open' GROUP BY r.stage_id)"""
+    found = _fetch(f"""
+        WITH v AS MATERIALIZED ({rows}),
+        st AS MATERIALIZED (
+            SELECT id, "order" AS position, outcome,
+                   (row_number() OVER (PARTITION BY outcome = 'open' ORDER BY "order", id) - 1)::int AS bit
+              FROM opportunities_stage WHERE pipeline_id = %s),
+        ch AS MATERIALIZED (
+            SELECT v.id AS opp, sc.stage_id, sc.days
+              FROM v CROSS JOIN LATERAL (
+                   SELECT c.to_stage_id AS stage_id,
+                          EXTRACT(EPOCH FROM LEAD(c.created_at) OVER (ORDER BY c.created_at, c.id) - c.created_at)
+                          / 86400 AS days
+                     FROM opportunities_stagechange c WHERE c.opportunity_id = v.id) sc),
+        stay_stats AS (
+            SELECT stage_id, count(*) AS stays, avg(days) AS average,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS median
+              FROM ch WHERE days IS NOT NULL GROUP BY stage_id),{reach}
         SELECT COALESCE(a.stage_id, b.stage_id), a.stays, a.average, a.median, b.reached, b.moved_on, b.won
           FROM stay_stats a FULL JOIN reach b ON b.stage_id = a.stage_id""", [*params, pipeline.pk])
     for stage_id, stays, average, median, reached, moved_on, won in found:
         if stage_id in stats:
             stat = stats[stage_id]
             stat.stays, stat.average_days, stat.median_days = stays or 0, _dec(average), _dec(median)
-            stat.reached, stat.moved_on, stat.won = reached or 0, moved_on or 0, won or 0
+            stat.reached, stat.moved_on, stat.won = int(reached or 0), int(moved_on or 0), int(won or 0)
     return [stats[stage.pk] for stage in stages]
 
 
@@ -179,37 +204,38 @@ def velocity(user, kind: str, last_start: dt.date, *, count: int = 6, pipeline: 
     qs = Opportunity.objects.visible_to(user).filter(created_at__lt=local_midnight(periods[-1].end))
     visible, params = _visible_rows(qs.filter(pipeline=pipeline) if pipeline else qs, "owner_id", "created_at",
                                     "amount_corporate", "stage_id", "closed_at", "stage_entered_at")
-    # One scan of the deals, with each period's six figures as filtered aggregates (a join to the periods
-    # would read every deal once per period).
-    columns, column_params = [], []
-    for p in periods:
-        starts_at, ends_at = local_midnight(p.start), local_midnight(p.end)
-        won = "d.outcome = 'won' AND d.closed >= %s AND d.closed < %s"
-        columns += [
-            "count(*) FILTER (WHERE d.created_at < %s AND (d.closed IS NULL OR d.closed >= %s))",
-            f"count(*) FILTER (WHERE {won})",
-            "count(*) FILTER (WHERE d.outcome = 'lost' AND d.closed >= %s AND d.closed < %s)",
-            f"COALESCE(sum(d.amount_corporate) FILTER (WHERE {won}), 0)",
-            f"count(d.amount_corporate) FILTER (WHERE {won})",
-            f"COALESCE(sum(EXTRACT(EPOCH FROM d.closed - d.created_at) / 86400) FILTER (WHERE {won}), 0)",
-        ]
-        column_params += [ends_at, ends_at] + [starts_at, ends_at] * 5
+    # One scan of the deals, grouped by owner, outcome and the periods they were created and closed in (their
+    # buckets among the periods' bounds: 0 before the first, i + 1 in period i, count + 1 after the last, and
+    # count + 2 for not closed); then each period's six figures from those few groups. Filtered aggregates per
+    # period over the deals themselves evaluated six conditions per period for every deal.
+    bounds = [local_midnight(periods[0].start)] + [local_midnight(p.end) for p in periods]
     rows = _fetch(f"""
         WITH d AS (
             SELECT o.owner_id, o.created_at, o.amount_corporate, s.outcome, {_CLOSED_AT} AS closed
-              FROM ({visible}) o JOIN opportunities_stage s ON s.id = o.stage_id)
-        SELECT d.owner_id, {", ".join(columns)}
-          FROM d WHERE d.closed IS NULL OR d.closed >= %s
-         GROUP BY d.owner_id""",
-        [*params, *column_params, local_midnight(periods[0].start)])
-    for row in rows:
-        owner_id = row[0]
-        for i, period in enumerate(periods):
-            open_n, won_n, lost_n, won_amount, won_with_amount, cycle_days = row[1 + 6 * i:7 + 6 * i]
-            v = Velocity(open_n, won_n, lost_n, Decimal(won_amount), won_with_amount, Decimal(cycle_days))
-            if open_n or won_n or lost_n:
-                period.reps[owner_id] = v
-            period.total.add(v)
+              FROM ({visible}) o JOIN opportunities_stage s ON s.id = o.stage_id),
+        g AS MATERIALIZED (
+            SELECT d.owner_id, d.outcome, width_bucket(d.created_at, %s::timestamptz[]) AS cb,
+                   COALESCE(width_bucket(d.closed, %s::timestamptz[]), %s) AS xb, count(*) AS n,
+                   sum(d.amount_corporate) AS amount, count(d.amount_corporate) AS with_amount,
+                   sum(EXTRACT(EPOCH FROM d.closed - d.created_at) / 86400) AS cycle
+              FROM d WHERE d.closed IS NULL OR d.closed >= %s
+             GROUP BY 1, 2, 3, 4)
+        SELECT g.owner_id, p.i,
+               COALESCE(sum(g.n) FILTER (WHERE g.cb <= p.i + 1 AND g.xb >= p.i + 2), 0)::bigint,
+               COALESCE(sum(g.n) FILTER (WHERE g.outcome = 'won' AND g.xb = p.i + 1), 0)::bigint,
+               COALESCE(sum(g.n) FILTER (WHERE g.outcome = 'lost' AND g.xb = p.i + 1), 0)::bigint,
+               COALESCE(sum(g.amount) FILTER (WHERE g.outcome = 'won' AND g.xb = p.i + 1), 0),
+               COALESCE(sum(g.with_amount) FILTER (WHERE g.outcome = 'won' AND g.xb = p.i + 1), 0)::bigint,
+               COALESCE(sum(g.cycle) FILTER (WHERE g.outcome = 'won' AND g.xb = p.i + 1), 0)
+          FROM g CROSS JOIN generate_series(0, %s) AS p(i)
+         GROUP BY g.owner_id, p.i""",
+        [*params, bounds, bounds, len(periods) + 2, bounds[0], len(periods) - 1])
+    for owner_id, i, open_n, won_n, lost_n, won_amount, won_with_amount, cycle_days in rows:
+        period = periods[i]
+        v = Velocity(open_n, won_n, lost_n, Decimal(won_amount), won_with_amount, Decimal(cycle_days))
+        if open_n or won_n or lost_n:
+            period.reps[owner_id] = v
+        period.total.add(v)
     return periods
 
 
@@ -223,10 +249,18 @@ def pooled(periods: list[Period]) -> Velocity:
     return result
 
 
+def _names() -> dict[int, str]:
+    """Users' names as str(user) gives them, from the user directory (kept per process until a user is saved):
+    no query, where reading the users joined their role and profile."""
+    from crm.access.directory import choices
+
+    return dict(choices(active_only=False))
+
+
 def rep_trend(periods: list[Period]) -> list[tuple[str, list]]:
-    """Each rep's velocity in each period (None where it cannot be computed), by name. One query."""
+    """Each rep's velocity in each period (None where it cannot be computed), by name."""
     owner_ids = sorted({owner for p in periods for owner in p.reps if owner})
-    names = {u.pk: str(u) for u in User.objects.filter(pk__in=owner_ids)}
+    names = _names()
     rows = [(names.get(owner, "—"), [p.reps[owner].velocity if owner in p.reps else None for p in periods])
             for owner in owner_ids]
     return sorted(rows, key=lambda row: row[0].lower())
@@ -242,9 +276,9 @@ class Group:
 
 def velocity_groups(period: Period) -> tuple[list[Group], list[Group]]:
     """One period's velocity per rep and per team (a team pools its members' deals: its velocity is computed
-    from the pooled factors, not summed from the members' velocities). Two queries."""
+    from the pooled factors, not summed from the members' velocities). One query."""
     owner_ids = [i for i in period.reps if i]
-    names = {u.pk: str(u) for u in User.objects.filter(pk__in=owner_ids)}
+    names = _names()
     reps = sorted((Group(names.get(owner_id, "—"), v, user_id=owner_id) for owner_id, v in period.reps.items()),
                   key=lambda g: g.label.lower())
     teams: dict[int, Group] = {}
