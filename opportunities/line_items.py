@@ -104,11 +104,9 @@ def opportunity_set_price_book(*, actor, opportunity: Opportunity, book: PriceBo
 def can_edit_opportunity(user, opportunity: Opportunity) -> bool:
     """May `user` edit `opportunity` (profile right and visibility)? Worked out once per request, so the
     panels of one page share it."""
-    from crm.core.request_memo import memo
+    from opportunities.views import _editable
 
-    return memo(("opportunities.editable", user.pk, opportunity.pk),
-                lambda: user.can(RT, "edit")
-                and Opportunity.objects.visible_to(user, "edit").filter(pk=opportunity.pk).exists())
+    return _editable(user, opportunity.pk)
 
 
 # --- the panel on the opportunity's page ----------------------------------------------------------------------

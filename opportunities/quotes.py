@@ -452,7 +452,9 @@ def panel_context(request, opportunity: Opportunity) -> dict | None:
     user = request.user
     if not can_use_quotes(user):
         return None
-    can_edit = user.can(RT, "edit") and Opportunity.objects.visible_to(user, "edit").filter(pk=opportunity.pk).exists()
+    from opportunities.line_items import can_edit_opportunity
+
+    can_edit = can_edit_opportunity(user, opportunity)
     return {
         "quotes": list(opportunity.quotes.order_by("-created_at", "-id")),
         "invoices": list(opportunity.invoices.order_by("-issue_date", "-id")),

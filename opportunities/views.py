@@ -56,7 +56,11 @@ def _require(user, action: str) -> None:
 
 
 def _editable(user, pk: int) -> bool:
-    return user.can(RT, "edit") and Opportunity.objects.visible_to(user, "edit").filter(pk=pk).exists()
+    """May `user` edit the opportunity `pk`? Worked out once per request (the page's panels ask too)."""
+    from crm.core.request_memo import memo
+
+    return memo(("opportunities.editable", user.pk, pk),
+                lambda: user.can(RT, "edit") and Opportunity.objects.visible_to(user, "edit").filter(pk=pk).exists())
 
 
 def _form_status(request) -> int:
