@@ -25,6 +25,12 @@ def cards_html(request, cards, *, hidden: set[str], can_move: bool, stage_option
     move_label = _("Move “%(name)s” to")
     move_button = escape(_("Move"))
     show = {name: name not in hidden for name in ("account", "amount", "close_date", "owner")}
+    # The texts many cards share (a close date, an owner, days in stage, an amount), worked out once per board:
+    # each costs a language lookup or two, and a manager's board writes hundreds of cards.
+    dates: dict = {}
+    owners: dict = {}
+    days_texts: dict = {}
+    amounts: dict = {}
     parts = []
     for card in cards:
         pk = card.pk
@@ -40,17 +46,28 @@ def cards_html(request, cards, *, hidden: set[str], can_move: bool, stage_option
                          f'{escape(card.account_name or "")}</div>')
         parts.append('<div class="d-flex flex-wrap justify-content-between gap-1">')
         if show["amount"] and card.amount is not None:
-            parts.append(f'<span data-card-amount><bdi dir="ltr">{escape(format_money(card.amount, card.currency))}'
-                         f'</bdi></span>')
+            key = (card.amount, card.currency)
+            amount = amounts.get(key)
+            if amount is None:
+                amount = amounts[key] = escape(format_money(card.amount, card.currency))
+            parts.append(f'<span data-card-amount><bdi dir="ltr">{amount}</bdi></span>')
         if show["close_date"] and card.close_date:
-            parts.append(f'<span class="text-muted"><i class="bi bi-calendar" aria-hidden="true"></i> '
-                         f'{escape(date(card.close_date))}</span>')
+            close = dates.get(card.close_date)
+            if close is None:
+                close = dates[card.close_date] = escape(date(card.close_date))
+            parts.append(f'<span class="text-muted"><i class="bi bi-calendar" aria-hidden="true"></i> {close}</span>')
         parts.append('</div><div class="d-flex flex-wrap justify-content-between gap-1 text-muted">')
         if show["owner"] and card.owner_id:
-            parts.append(f'<span><i class="bi bi-person" aria-hidden="true"></i> {escape(card.owner_name)}</span>')
+            owner = owners.get(card.owner_id)
+            if owner is None:
+                owner = owners[card.owner_id] = escape(card.owner_name)
+            parts.append(f'<span><i class="bi bi-person" aria-hidden="true"></i> {owner}</span>')
         days = card.days_in_stage
-        parts.append(f'<span data-days-in-stage>{escape(ngettext("%(n)s day in stage", "%(n)s days in stage", days) % {"n": localize_digits(str(days))})}'
-                     f'</span></div>')
+        days_text = days_texts.get(days)
+        if days_text is None:
+            days_text = days_texts[days] = escape(
+                ngettext("%(n)s day in stage", "%(n)s days in stage", days) % {"n": localize_digits(str(days))})
+        parts.append(f'<span data-days-in-stage>{days_text}</span></div>')
         if can_move:
             parts.append(f'<form class="d-flex gap-1 mt-1" method="post" action="{move_url}" hx-post="{move_url}" '
                          f'hx-target="#board" hx-swap="outerHTML" hx-include="#board-filters" data-move-form>'
