@@ -48,6 +48,18 @@ def _can_edit(request, lead) -> bool:
             and Lead.objects.visible_to(request.user, "edit").filter(pk=lead.pk).exists())
 
 
+def _conversion_visible(user, lead) -> set[str]:
+    """Which of a converted lead's account, contact and opportunity `user` may open (the others are shown as
+    names, not links to a 404)."""
+    visible = set()
+    for name in ("converted_account", "converted_contact", "converted_opportunity"):
+        pk = getattr(lead, f"{name}_id")
+        model = Lead._meta.get_field(name).related_model
+        if pk and model._default_manager.visible_to(user).filter(pk=pk).exists():
+            visible.add(name)
+    return visible
+
+
 @login_required
 def lead_detail(request, pk):
     lead = _lead_for(request, pk)
@@ -66,6 +78,7 @@ def lead_detail(request, pk):
         # The History tab loads when opened, unless the page opens on it.
         "history": field_history(lead, request.user) if request.GET.get("tab") == "history" else None,
         "can_edit": can_edit,
+        "conversion_visible": _conversion_visible(request.user, lead) if lead.is_converted else set(),
         "can_delete": can_edit and request.user.can(RT, "delete"),
         "inline_fields": editable,
         "qualification": qualification,

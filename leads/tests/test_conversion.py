@@ -141,6 +141,22 @@ def test_conversion_creates_account_contact_opportunity_and_moves_everything(cli
     assert "This lead was converted and is read-only." in page and reverse("accounts:detail", args=[account.pk]) in page
 
 
+def test_a_converted_lead_links_only_to_the_records_the_reader_may_open(client, sales):
+    rep, other, manager = sales
+    lead = qualified(rep)
+    lead_convert(actor=rep, lead=lead, create_opportunity=True, opportunity_name="Laine – fleet CRM")
+    lead.refresh_from_db()
+    Lead.objects.filter(pk=lead.pk).update(owner=other)  # the lead is the other rep's; what it became is not
+    assert not Opportunity.objects.visible_to(other).filter(pk=lead.converted_opportunity_id).exists()
+    client.force_login(other)
+    page = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
+    assert reverse("opportunities:detail", args=[lead.converted_opportunity_id]) not in page
+    assert "Laine – fleet CRM" not in page and "not shared with you" in page
+    client.force_login(manager)  # above both reps: sees it all
+    page = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
+    assert reverse("opportunities:detail", args=[lead.converted_opportunity_id]) in page
+
+
 def test_conversion_offers_and_links_existing_account_and_contact(client, sales):
     rep, _, _ = sales
     account = Account.objects.create(name="Laine Logistics", owner=rep)
