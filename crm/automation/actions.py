@@ -858,7 +858,31 @@ class WebhookRefused(Exception):
 
 
 def _allowed_networks():
-    return [ipaddress.ip_network(n, strict=False) for n in getattr(settings, "AUTOMATION_WEBHOOK_ALLOWED_NETWORKS", [])]
+    """The networks the admin allowed; an entry that is not one allows nothing (and the system check says so)."""
+    networks = []
+    for value in getattr(settings, "AUTOMATION_WEBHOOK_ALLOWED_NETWORKS", []) or []:
+        try:
+            networks.append(ipaddress.ip_network(str(value).strip(), strict=False))
+        except ValueError:
+            continue
+    return networks
+
+
+def check_allowed_networks(app_configs=None, **kwargs):
+    """System check: every AUTOMATION_WEBHOOK_ALLOWED_NETWORKS entry is a network, said at start-up (migrate,
+    check, runserver) rather than when an admin saves a webhook."""
+    from django.core import checks
+
+    errors = []
+    for value in getattr(settings, "AUTOMATION_WEBHOOK_ALLOWED_NETWORKS", []) or []:
+        try:
+            ipaddress.ip_network(str(value).strip(), strict=False)
+        except ValueError:
+            errors.append(checks.Error(
+                f"AUTOMATION_WEBHOOK_ALLOWED_NETWORKS: {value!r} is not a network; it allows nothing.",
+                hint="Write networks as address/prefix, e.g. 10.20.0.0/16 or 192.168.1.5/32, separated by commas.",
+                id="automation.E001"))
+    return errors
 
 
 def webhook_addresses(url: str) -> list[str]:

@@ -8,7 +8,13 @@ class Config(AppConfig):
     verbose_name = _("Automation")
 
     def ready(self):
+        from django.core import checks
+
         from crm.core.demo import register_demo
+
+        from .actions import check_allowed_networks
+
+        checks.register(check_allowed_networks)
         from crm.core.settings_sections import register_section
 
         # Business-hours calendars: what escalations and SLA policies count their hours on.

@@ -448,6 +448,16 @@ def test_a_webhook_connects_to_the_address_it_checked_not_a_rebound_one(reps, re
     assert headers["Host"] == f"hooks.example.test:{port}"
 
 
+def test_a_mistyped_allowed_network_is_named_at_start_up_and_allows_nothing(settings):
+    settings.AUTOMATION_WEBHOOK_ALLOWED_NETWORKS = ["10.20.0.0/16", "10.30.0.0/33", "intranet"]
+    errors = actions.check_allowed_networks()
+    assert [e.id for e in errors] == ["automation.E001", "automation.E001"]
+    assert "'10.30.0.0/33'" in errors[0].msg and "'intranet'" in errors[1].msg
+    assert [str(n) for n in actions._allowed_networks()] == ["10.20.0.0/16"]
+    with pytest.raises(actions.WebhookRefused):
+        actions.webhook_addresses("http://127.0.0.1:9/hook")
+
+
 def test_an_unreachable_webhook_is_an_error_kept_on_the_run(reps, settings):
     settings.AUTOMATION_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     rep, _, _ = reps
