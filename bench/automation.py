@@ -6,7 +6,8 @@
 3. a burst: thousands of lead events written to the outbox (bulk insert + emit_many, in import-sized
    transactions), drained by that worker, then checked for loss and duplicates against the database.
 
-    python -m bench.automation --rules 500 --events 5000 --burst 10000     # the full run (about 5-10 minutes)
+    python -m bench.automation --rules 500 --events 5000 --burst 10000     # the full run (16 minutes at load 5-8,
+                                                                            # most of it the burst's drain)
     python -m bench.automation --quick                                      # small numbers, a minute or two
     python -m bench.automation --profile                                    # also cProfile the matching phase
 
@@ -426,7 +427,7 @@ def wait_for(predicate, timeout: float, interval: float = 0.1):
 # --- 2. latency ------------------------------------------------------------------------------------------------------
 
 def latency(n: int, rep, *, rate: float, log) -> dict:
-    """Leads saved one at a time through lead_create (each meets two or three rules), `rate` per second; from
+    """Leads saved one at a time through lead_create (each meets two to four rules), `rate` per second; from
     each event's creation to its runs' first and last finished action."""
     from django.db.models import Max, Min
 
