@@ -36,6 +36,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.core import conditions, records
 from crm.core.config_cache import ConfigCache
@@ -47,9 +48,12 @@ SUBSCRIBER = "automation.escalations"
 MAX_ATTEMPTS = 6
 MAX_LEVELS = 10
 TICK_BUDGET_SECONDS = 40
+STUCK_AFTER = timedelta(minutes=10)  # a delivery claimed this long ago without an outcome: its worker died
 REVIVABLE = ("criteria", "rule")  # a row cancelled for these waits again when the record matches again
 
 escalations_config = ConfigCache("automation-escalations", size=200)
+INTERRUPTED = gettext_lazy("Interrupted: the worker stopped while delivering, so it may or may not have left. It is "
+                           "not repeated on its own; use Retry if it did not arrive.")
 
 
 def subscriber_name(model_name: str) -> str:
@@ -394,14 +398,27 @@ def fire(row, *, now=None) -> str:
     row.attempts += 1
     waiting = []
     marker = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    row.deliveries = []
     for index, config in enumerate(actions):
         if results[index].get("status") in ("succeeded", "skipped", "failed"):
+            continue
+        if results[index].get("status") == "sending":
+            # Its worker stopped between claiming the delivery and recording it: it may or may not have left.
+            results[index] = {"kind": config.get("kind"), "status": "failed", "error": str(INTERRUPTED)}
             continue
         ctx.key = f"esc:{row.pk}:{index}"
         action = get_action(config.get("kind", ""))
         try:
             if action is None:
                 raise PermanentActionError(_("The action “%(kind)s” is not available.") % {"kind": config.get("kind")})
+            if action.deliver is not None:
+                # An outside effect (an e-mail): prepared and claimed here, committed with the row, delivered after
+                # the commit, so a redelivered tick never sends it twice (fire_next → _deliver).
+                with transaction.atomic():
+                    prepared = action.run(ctx, config) or {}
+                results[index] = {"kind": config.get("kind"), "status": "sending", "prepared": _jsonable(prepared)}
+                row.deliveries.append(index)
+                continue
             with transaction.atomic():
                 result = perform(action, ctx, config)
             results[index] = {"kind": config.get("kind"), "status": "succeeded", "result": _jsonable(result)}
@@ -416,10 +433,21 @@ def fire(row, *, now=None) -> str:
             waiting.append(index)
     _tag_own_activities(row, marker)
     row.results = results
+    return _settle(row, now)
+
+
+def _settle(row, now) -> str:
+    """The row's state from its actions' outcomes: waiting while a delivery is out (taken again only after
+    STUCK_AFTER) or a retry's backoff runs, else fired, or failed with the admins told."""
+    from crm.automation.models_escalations import EscalationDue
+
+    results = row.results or []
     errors = [r.get("error", "") for r in results if r.get("status") in ("failed", "retry")]
     row.error = "\n".join(errors)[:4000]
     row.updated_at = now
-    if waiting and row.attempts < MAX_ATTEMPTS:
+    if any(r.get("status") == "sending" for r in results):
+        row.next_attempt_at = now + STUCK_AFTER
+    elif any(r.get("status") == "retry" for r in results) and row.attempts < MAX_ATTEMPTS:
         row.next_attempt_at = now + backoff(row.attempts)
     else:
         row.next_attempt_at, row.fired_at = None, now
@@ -428,6 +456,51 @@ def fire(row, *, now=None) -> str:
             transaction.on_commit(lambda: _notify_admins(row.pk), robust=True)
     row.save(update_fields=["results", "error", "attempts", "next_attempt_at", "fired_at", "state", "updated_at"])
     return row.state
+
+
+def _deliver(row_id: int, indexes, now) -> None:
+    """Deliver the outside effects a firing claimed (outside any transaction), then record each outcome under
+    the row's lock: sent (the record's timeline entry written), or to be retried with backoff. A worker dying
+    before the outcome is recorded leaves the action "sending": the next firing marks it failed (interrupted),
+    never sends it again on its own."""
+    from crm.automation.actions import ActionSkipped, PermanentActionError, get_action
+    from crm.automation.models_escalations import EscalationDue
+
+    for index in indexes:
+        entry = (EscalationDue.objects.filter(pk=row_id).values_list("results", flat=True).first() or [])[index]
+        action = get_action(entry.get("kind", ""))
+        outcome: dict = {}
+        try:
+            delivered = action.deliver(entry.get("prepared") or {}) or {}
+        except (ActionSkipped, PermanentActionError) as exc:
+            outcome = {"status": "failed" if isinstance(exc, PermanentActionError) else "skipped", "error": str(exc)}
+        except Exception as exc:  # noqa: BLE001 - nothing left: retried with backoff
+            logger.warning("escalation %s action %s delivery failed: %s", row_id, index, exc)
+            outcome = {"status": "retry", "error": f"{type(exc).__name__}: {exc}"[:2000]}
+        with transaction.atomic():
+            row = EscalationDue.objects.select_for_update().get(pk=row_id)
+            results = list(row.results or [])
+            if results[index].get("status") != "sending":
+                continue
+            if not outcome:
+                model = ContentType.objects.get_for_id(row.content_type_id).model_class()
+                record = model._default_manager.filter(pk=row.object_id).first()
+                marker = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+                try:
+                    with transaction.atomic():
+                        result = (action.finish(record, entry.get("prepared") or {}, delivered) if action.finish
+                                  else delivered) or {}
+                except Exception as exc:  # noqa: BLE001 - it left; only its timeline entry is missing
+                    logger.exception("escalation %s action %s: delivered, not recorded", row_id, index)
+                    result = {"error": _("Delivered, but the timeline entry could not be written: %(error)s")
+                              % {"error": exc}}
+                _tag_own_activities(row, marker)
+                outcome = {"status": "succeeded", "result": _jsonable(result)}
+            if outcome["status"] == "skipped":
+                outcome = {"status": "skipped", "result": {"skipped": outcome.pop("error")}}
+            results[index] = {"kind": entry.get("kind"), **outcome}
+            row.results = results
+            _settle(row, now)
 
 
 def _tag_own_activities(row, marker: int) -> None:
@@ -459,6 +532,7 @@ def fire_next(*, now=None) -> int | None:
                .order_by("due_at", "pk").first())
         if row is None:
             return None
+        row.deliveries = []
         try:
             with transaction.atomic():
                 fire(row, now=now)
@@ -472,7 +546,10 @@ def fire_next(*, now=None) -> int | None:
             EscalationDue.objects.filter(pk=row.pk).update(attempts=row.attempts, error=row.error, state=row.state,
                                                            next_attempt_at=row.next_attempt_at,
                                                            fired_at=row.fired_at, updated_at=now)
-        return row.pk
+            row.deliveries = []
+    if row.deliveries:
+        _deliver(row.pk, row.deliveries, now)
+    return row.pk
 
 
 def tick(*, now=None, budget: float = TICK_BUDGET_SECONDS) -> dict:

@@ -241,6 +241,76 @@ def test_an_e_mail_the_level_sends_as_the_owner_does_not_stop_the_next_level(rep
     deliver_events()  # the e-mail's activity.created: automation's, not a person's
     assert [r.state for r in dues(lead)] == ["fired", "pending"]
     assert tick(now=later(3))["fired"] == 1
+    assert len(mailoutbox) == 1  # sent once; on the lead's timeline once
+    first = dues(lead)[0]
+    assert first.results[0]["status"] == "succeeded" and "prepared" not in first.results[0]
+    assert Activity.objects.filter(kind="email", object_id=lead.pk).count() == 1
+    assert mailoutbox[0].extra_headers["X-CRM-Automation"] == f"esc:{first.pk}:0"
+
+
+def _sorry_rule():
+    from crm.mail.services import template_save
+
+    template = template_save(actor=None, name="Sorry", record_type="leads.lead",
+                             variants={"en": ("Sorry {{ lead.first_name }}", "<p>We will call you soon.</p>")})
+    return rule(levels=[{"after_minutes": 60, "actions": [
+        {"kind": "send_email", "template": template.pk, "to": "record"}, NOTIFY_OWNER]}])
+
+
+def test_an_e_mail_claimed_by_a_worker_that_died_is_never_sent_again_on_its_own(reps, mailoutbox,
+                                                                                 django_capture_on_commit_callbacks):
+    rep, _, _ = reps
+    admin = AdminFactory()
+    _sorry_rule()
+    lead = new_lead(rep, first_name="Aino", email="aino@example.com")
+    deliver_events()
+    # A worker takes the row, claims the e-mail and commits, then dies before delivering it.
+    with transaction.atomic():
+        row = EscalationDue.objects.select_for_update().select_related("rule", "level").get()
+        row.deliveries = []
+        escalations.fire(row, now=later(2))
+    row.refresh_from_db()
+    assert row.state == "pending" and row.results[0]["status"] == "sending" and mailoutbox == []
+    assert row.results[1]["status"] == "succeeded"
+    assert tick(now=later(2.05))["fired"] == 0  # not taken again while the delivery may be under way
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tick(now=later(2.5))["fired"] == 1
+    row.refresh_from_db()
+    assert row.state == "failed" and "Interrupted" in row.error and mailoutbox == []
+    assert Notification.objects.filter(recipient=admin, verb="automation.escalation_failed").exists()
+    assert Notification.objects.filter(recipient=rep, verb="automation.notify").count() == 1
+    # Retry (the admin checked it did not arrive): sent once, the notification not repeated.
+    escalations.escalation_retry(actor=admin, due=row)
+    tick(now=later(3))
+    assert [m.subject for m in mailoutbox] == ["Sorry Aino"]
+    assert dues(lead)[0].state == "fired"
+    assert Notification.objects.filter(recipient=rep, verb="automation.notify").count() == 1
+
+
+from django.core.mail.backends.locmem import EmailBackend as _Locmem  # noqa: E402
+
+
+class DownBackend(_Locmem):
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("mail server down")
+
+
+def test_a_mail_server_error_is_retried_and_the_mail_sent_once(reps, mailoutbox, settings):
+    rep, _, _ = reps
+    _sorry_rule()
+    lead = new_lead(rep, first_name="Aino", email="aino@example.com")
+    deliver_events()
+    settings.EMAIL_BACKEND = f"{__name__}.DownBackend"
+    tick(now=later(2))
+    (row,) = dues(lead)
+    assert row.state == "pending" and row.results[0]["status"] == "retry" and "mail server down" in row.error
+    assert row.next_attempt_at is not None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert tick(now=later(2))["fired"] == 0  # its backoff
+    assert tick(now=later(3))["fired"] == 1
+    row.refresh_from_db()
+    assert row.state == "fired" and [m.subject for m in mailoutbox] == ["Sorry Aino"]
+    assert Notification.objects.filter(recipient=rep, verb="automation.notify").count() == 1
 
 
 def test_the_record_is_checked_again_at_the_due_time(reps):
