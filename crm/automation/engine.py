@@ -139,12 +139,20 @@ def record_before(record, changes: dict):
     old._state = copy.copy(record._state)
     old._state.fields_cache = {}
     names = {f.attname for f in type(record)._meta.concrete_fields}
+    custom = dict(record.custom or {}) if "custom" in names else None
     for key, (before, _after) in (changes or {}).items():
         if key in names:
             try:
                 setattr(old, key, before)
             except (TypeError, ValueError):
                 continue
+        elif custom is not None and key.startswith("cf_"):  # a custom field's own entry (record_changes)
+            if before is None:
+                custom.pop(key[3:], None)
+            else:
+                custom[key[3:]] = before
+    if custom is not None and "custom" not in (changes or {}):
+        old.custom = custom
     return old
 
 

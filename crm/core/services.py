@@ -27,8 +27,16 @@ def recent_view_touch(*, user, record) -> None:
 
 
 def record_changes(before: dict, after: dict) -> dict:
-    """{field: [old, new]} for every key whose value differs."""
-    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    """{field: [old, new]} for every key whose value differs. A changed custom-field dict is also given per
+    field under its key ("cf_budget": [old, new]), so a workflow rule can watch one custom field; services drop
+    the whole "custom" entry from their events and keep these."""
+    changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    if "custom" in changes:
+        old, new = changes["custom"][0] or {}, changes["custom"][1] or {}
+        for name in sorted(old.keys() | new.keys()):
+            if old.get(name) != new.get(name):
+                changes[f"cf_{name}"] = [old.get(name), new.get(name)]
+    return changes
 
 
 def event_name(model, verb: str) -> str:

@@ -100,6 +100,31 @@ def test_a_field_changed_rule_fires_only_when_that_field_changes(reps):
     assert RuleRun.objects.count() == 1
 
 
+def test_a_custom_field_triggers_field_changed_and_criteria_became_true(reps):
+    from crm.customization.models import FieldType
+    from crm.customization.tests.factories import CustomFieldFactory
+
+    rep, _, _ = reps
+    CustomFieldFactory(record_type="leads.lead", name="budget_eur", label="Budget (EUR)", field_type=FieldType.NUMBER)
+    CustomFieldFactory(record_type="leads.lead", name="segment", label="Segment")
+    make_rule(name="Segment watch", trigger="field_changed", trigger_field="cf_segment")
+    make_rule(name="Big budget", trigger="criteria_became_true",
+              criteria={"all": [{"field": "cf_budget_eur", "op": "gt", "value": "10000"}]})
+    lead = new_lead(rep, custom={"segment": "smb", "budget_eur": "5000"})
+    settle()
+    assert not RuleRun.objects.exists()
+    change(lead, rep, custom={**lead.custom, "budget_eur": "20000"})
+    settle()
+    change(lead, rep, custom={**lead.custom, "budget_eur": "30000"})  # still above: not again
+    settle()
+    assert list(RuleRun.objects.values_list("rule__name", flat=True)) == ["Big budget"]
+    change(lead, rep, custom={**lead.custom, "segment": "enterprise"})
+    settle()
+    assert sorted(RuleRun.objects.values_list("rule__name", flat=True)) == ["Big budget", "Segment watch"]
+    event = Event.objects.filter(name="lead.updated").order_by("pk").last()
+    assert event.changes == {"cf_segment": ["smb", "enterprise"]}
+
+
 def test_owner_changes_are_seen_as_the_owner_field(reps):
     rep, other, _ = reps
     make_rule(trigger="field_changed", trigger_field="owner",
