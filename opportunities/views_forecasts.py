@@ -11,11 +11,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.access.models import Role, User
-from crm.core.formatting import format_date
+from crm.core.formatting import format_date, format_money, format_number, ltr
 from crm.core.urls_safe import safe_next
 from opportunities import forecasts
 from opportunities.forms_forecasts import ForecastAdjustmentForm, QuotaGridForm
@@ -38,14 +40,43 @@ def _period_links(view: str, kind: str, start) -> dict:
                           for value, label in PeriodKind.choices]}
 
 
+# The forecast's number columns: (category, the figure's amount, its count of deals).
+CELLS = (("won", "won", "won_n"), ("commit", "commit", "commit_n"), ("best_case", "best_case", "best_case_n"),
+         ("pipeline", "pipeline", "pipeline_n"), ("open", "weighted", "open_n"),
+         ("rep_commit", "rep_commit", "rep_commit_n"), ("rep_best_case", "rep_best_case", "rep_best_case_n"))
+
+
+def _cells(figures, query: str, *, link: str, amounts_hidden: bool) -> SafeString:
+    """A row's number cells, each linking to its deals: the markup the template wrote with an include per cell
+    (about 0.1 ms each, 90 on a manager's forecast), every value escaped."""
+    parts = []
+    for category, amount_name, n_name in CELLS:
+        if category == "open" and amounts_hidden:
+            parts.append("")  # no weighted pipeline where amounts are hidden
+            continue
+        n = escape(format_number(getattr(figures, n_name)))
+        if amounts_hidden:
+            text = n
+        else:
+            text = f'{ltr(ltr(format_money(getattr(figures, amount_name), "")))} <span class="text-muted small">({n})</span>'
+        parts.append(f'<td class="text-end text-nowrap"><a href="{link}&amp;category={category}'
+                     f'{"&amp;" + escape(query) if query else ""}" data-category="{category}">{text}</a></td>\n')
+    return mark_safe("\n    ".join(parts))
+
+
 @login_required
 def forecast(request):
     user = request.user
     require_view(user)
     kind, start = forecasts.parse_period(request.GET.get("kind"), request.GET.get("start"))
     result = forecasts.forecast(user, kind, start)
+    hidden = forecasts.amounts_hidden(user)
+    link = f'{escape(reverse("opportunities:forecast_deals"))}?kind={escape(kind)}&amp;start={start.isoformat()}'
+    for row in result.rows:
+        row.cells = _cells(row.figures, row.query, link=link, amounts_hidden=hidden)
     return render(request, "opportunities/forecasts/forecast.html", {
-        "forecast": result, "kind": kind, "start": start, "amounts_hidden": forecasts.amounts_hidden(user),
+        "forecast": result, "kind": kind, "start": start, "amounts_hidden": hidden,
+        "total_cells": _cells(result.total, "", link=link, amounts_hidden=hidden),
         "can_set_quotas": forecasts.managed_users(user).exists(), "section": "forecast",
         "deals_url": reverse("opportunities:forecast_deals"),
         **_period_links("opportunities:forecast", kind, start),
