@@ -81,13 +81,14 @@ class Column:
         return self.more > 0 and self.shown < MAX_LOADED
 
 
-def board_pipeline(pipeline_id) -> Pipeline | None:
-    """The pipeline asked for, else the default one, else the first."""
-    pipelines = Pipeline.objects.all()
+def board_pipeline(pipeline_id, pipelines: list[Pipeline] | None = None) -> Pipeline | None:
+    """The pipeline asked for, else the default one, else the first, among `pipelines` (every pipeline, in
+    their order; read here when not given)."""
+    pipelines = list(Pipeline.objects.all()) if pipelines is None else pipelines
     chosen = None
     if pipeline_id and str(pipeline_id).isdigit() and len(str(pipeline_id)) < 12:
-        chosen = pipelines.filter(pk=int(pipeline_id)).first()
-    return chosen or pipelines.filter(is_default=True).first() or pipelines.first()
+        chosen = next((p for p in pipelines if p.pk == int(pipeline_id)), None)
+    return chosen or next((p for p in pipelines if p.is_default), None) or next(iter(pipelines), None)
 
 
 def board_queryset(*, user, pipeline: Pipeline) -> QuerySet:

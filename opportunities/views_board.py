@@ -48,7 +48,7 @@ LIST_PARAMS = {"owner": "owner", "team": "team", "close_from": "close_date_after
 
 
 def _context(request, *, params, pipeline: Pipeline | None, notice: str = "", notice_level: str = "success",
-             ask=None) -> dict:
+             ask=None, pipelines: list[Pipeline] | None = None) -> dict:
     user = request.user
     hidden = hidden_for(user)
     filters = _filters(params, user=user, pipeline=pipeline, hidden=hidden)
@@ -71,7 +71,8 @@ def _context(request, *, params, pipeline: Pipeline | None, notice: str = "", no
         column.cards_html = cards_html(request, column.cards, hidden=hidden, can_move=can_move,
                                        stage_options=options)
     return {
-        "pipeline": pipeline, "pipelines": list(Pipeline.objects.all()), "columns": columns, "filter": filters,
+        "pipeline": pipeline, "pipelines": list(Pipeline.objects.all()) if pipelines is None else pipelines,
+        "columns": columns, "filter": filters,
         "hidden": hidden,
         "can_move": can_move,
         "corporate": corporate,
@@ -87,10 +88,11 @@ def _context(request, *, params, pipeline: Pipeline | None, notice: str = "", no
 def board(request):
     user = request.user
     _require(user, "view")
-    pipeline = board_pipeline(request.GET.get("pipeline"))
+    pipelines = list(Pipeline.objects.all())
+    pipeline = board_pipeline(request.GET.get("pipeline"), pipelines)
     if request.htmx and request.GET.get("part") == "more" and pipeline is not None:
         return _more(request, pipeline)
-    context = _context(request, params=request.GET, pipeline=pipeline)
+    context = _context(request, params=request.GET, pipeline=pipeline, pipelines=pipelines)
     if request.htmx and request.GET.get("part") == "board":
         return render(request, "opportunities/board.html#board", context)
     return render(request, "opportunities/board.html", context)
