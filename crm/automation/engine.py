@@ -233,34 +233,123 @@ def handle_events(events) -> None:
         model = content_type.model_class()
         found = model._default_manager.in_bulk({e.object_id for e, v in verbs if v != "deleted"})
         fields = _fields(key)
+        index = rule_index(key, rules, fields, fields_token(fields))
         for event, verb in verbs:
             record = found.get(event.object_id)
             if record is None:
                 continue
-            _match(plan, event, verb, record, rules, fields, content_type_id)
+            _match(plan, event, verb, record, index, fields, content_type_id)
     plan.save()
 
 
 handle_event.many = handle_events
 
 
-def _match(plan, event, verb, record, rules, fields, content_type_id) -> None:
+_matchers: dict[tuple, object] = {}
+
+
+def fields_token(fields: dict) -> tuple:
+    """What the compiled criteria depend on: which fields there are and of which kind."""
+    return tuple((name, f.kind, getattr(f.custom, "pk", None)) for name, f in fields.items())
+
+
+def matcher(rule: CompiledRule, fields: dict, token: tuple | None = None):
+    """The rule's criteria compiled (crm.core.conditions.compile) for these fields, once per process."""
+    key = (rule.version_id, token if token is not None else fields_token(fields))
+    found = _matchers.get(key)
+    if found is None:
+        if len(_matchers) > 5000:
+            _matchers.clear()
+        found = _matchers[key] = conditions.compile(rule.criteria, fields)
+    return found
+
+
+_CHEAP_TRIGGER = {"created": ("created",), "created_or_updated": ("created", "updated"),
+                  "criteria_became_true": ("created", "updated")}
+
+
+class RuleIndex:
+    """The active rules of one record type arranged so that an event looks only at those that could fire: by
+    the verb their trigger answers, "a field changed" rules by their field, and rules whose criteria require a
+    text or choice field to equal one of some values (conditions.guard) under those values. Candidates come back
+    in the rules' order, with their compiled criteria."""
+
+    def __init__(self, rules: list[CompiledRule], fields: dict, token: tuple):
+        self.rules, self.token = rules, token
+        self.time_based: list[CompiledRule] = []
+        self.plain: dict[str, list] = {"created": [], "updated": []}
+        self.guarded: dict[str, dict[str, dict[str, list]]] = {"created": {}, "updated": {}}
+        self.changed: dict[str, list] = {}
+        for position, rule in enumerate(rules):
+            if rule.trigger == "time_based":
+                self.time_based.append(rule)
+                continue
+            entry = (position, rule, matcher(rule, fields, token))
+            if rule.trigger == "field_changed":
+                field = fields.get(rule.field)
+                for name in {rule.field, _attname(field) if field is not None else rule.field}:
+                    self.changed.setdefault(name, []).append(entry)
+                continue
+            found = conditions.guard(rule.criteria, fields)
+            for verb in _CHEAP_TRIGGER.get(rule.trigger, ()):
+                if found is None:
+                    self.plain[verb].append(entry)
+                    continue
+                table = self.guarded[verb].setdefault(found[0], {})
+                for value in found[1]:
+                    table.setdefault(value, []).append(entry)
+        self.readers = {name: conditions.reader(fields[name]) for tables in self.guarded.values() for name in tables}
+
+    def candidates(self, verb: str, record, changes: dict) -> list:
+        found = list(self.plain.get(verb, ()))
+        for name, table in self.guarded.get(verb, {}).items():
+            value = self.readers[name](record)
+            if value is not None and value != "" and value != []:
+                found.extend(table.get(str(value).upper(), ()))
+        if verb == "updated" and changes:
+            for name in changes:
+                found.extend(self.changed.get(name, ()))
+        if len(found) > 1:
+            found = sorted({entry[0]: entry for entry in found}.values(), key=lambda entry: entry[0])
+        return found
+
+
+_indexes: dict[str, tuple] = {}
+
+
+def rule_index(record_type: str, rules: list[CompiledRule], fields: dict, token: tuple) -> RuleIndex:
+    """The index of these rules, built once per process until the rules or the fields change."""
+    held = _indexes.get(record_type)
+    if held is None or held.rules is not rules or held.token != token:
+        held = _indexes[record_type] = RuleIndex(rules, fields, token)
+    return held
+
+
+def _match(plan, event, verb, record, index: RuleIndex, fields, content_type_id) -> None:
+    """The candidate rules in order, cheapest test first: the compiled criteria on the record now, and for
+    "became true" the same criteria on the record as it was (built once per event, when needed)."""
     automation = (event.data or {}).get("automation") or {}
     depth, chain = int(automation.get("depth") or 0), tuple(automation.get("rules") or ())
     changes = event.changes or {}
-    for rule in rules:
+    for rule in index.time_based:
+        if rule.id not in chain:
+            schedule(rule, record, content_type_id=content_type_id, fields=fields)
+    before = None
+    for _position, rule, matches in index.candidates(verb, record, changes):
         if rule.id in chain:
             continue  # its own action's update: never re-triggered by it
-        if rule.trigger == "time_based":
-            schedule(rule, record, content_type_id=content_type_id, fields=fields)
-            continue
         if event.created_at < rule.since:
             continue  # what happened before the rule existed (a backlog the sweep delivers late) is not its business
+        if rule.trigger == "field_changed" and not _changed(rule.field, changes, fields):
+            continue
         started = time.monotonic()
-        if not trigger_fires(rule, verb, record, changes, fields):
+        if not matches(record, changes):
             continue
-        if not conditions.evaluate(rule.criteria, record, changes=changes, fields=fields):
-            continue
+        if rule.trigger == "criteria_became_true" and verb == "updated":
+            # True now and false before the change: not on every save while it holds.
+            before = before if before is not None else record_before(record, changes)
+            if matches(before):
+                continue
         outcome = explain(rule.criteria, record, changes=changes, fields=fields)
         key = run_key(rule, rule.version_id, content_type_id, record.pk, f"e{event.pk}")
         if depth + 1 > MAX_DEPTH:

@@ -125,6 +125,39 @@ def test_a_custom_field_triggers_field_changed_and_criteria_became_true(reps):
     assert event.changes == {"cf_segment": ["smb", "enterprise"]}
 
 
+def test_the_rule_index_finds_exactly_the_rules_a_full_scan_would(reps):
+    """Rules whose criteria require a value are looked up under it; the answers are those of every rule's
+    criteria checked one by one, in the rules' order."""
+    from crm.core import conditions
+
+    rep, _, _ = reps
+    specs = [("Finns", {"all": [{"field": "country", "op": "equals", "value": "fi"},
+                                {"field": "title", "op": "contains", "value": "cto"}]}),
+             ("Nordics", {"field": "country", "op": "in", "value": "SE, NO, FI"}),
+             ("Hot", {"all": [{"field": "status", "op": "equals", "value": "hot"}]}),
+             ("Either", {"any": [{"field": "country", "op": "equals", "value": "DE"},
+                                 {"field": "rating", "op": "equals", "value": "hot"}]}),
+             ("Everyone", {})]
+    for n, (name, criteria) in enumerate(specs):
+        make_rule(name=name, criteria=criteria, order=n, actions=[HOT_TASK])
+    make_rule(name="Country moved", trigger="field_changed", trigger_field="country", order=9, actions=[HOT_TASK])
+    leads = [new_lead(rep, last_name="A", country="FI", title="CTO"), new_lead(rep, last_name="B", country="no"),
+             new_lead(rep, last_name="C", country="", rating="hot"), new_lead(rep, last_name="D")]
+    settle()
+    fields = conditions.fields_for("leads.lead")
+    for lead in leads:
+        lead = Lead.objects.get(pk=lead.pk)
+        expected = [name for name, criteria in specs if conditions.evaluate(criteria, lead, fields=fields)]
+        fired = list(RuleRun.objects.filter(object_id=lead.pk).order_by("pk").values_list("rule__name", flat=True))
+        assert fired == expected, lead.last_name
+    assert {"Finns", "Nordics", "Everyone"} <= set(RuleRun.objects.filter(object_id=leads[0].pk)
+                                                   .values_list("rule__name", flat=True))
+    change(leads[3], rep, country="DE")
+    settle()
+    assert sorted(RuleRun.objects.filter(object_id=leads[3].pk).values_list("rule__name", flat=True)) == [
+        "Country moved", "Everyone"]
+
+
 def test_owner_changes_are_seen_as_the_owner_field(reps):
     rep, other, _ = reps
     make_rule(trigger="field_changed", trigger_field="owner",

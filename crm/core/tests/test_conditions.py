@@ -71,9 +71,12 @@ def _cases(rep):
 
 
 def _agree(records, condition):
+    """evaluate, its compiled form (what the rule engine uses) and to_q give one answer."""
     fields = conditions.fields_for("leads.lead")
-    in_python = {r.pk for r in Lead.objects.select_related("status").filter(pk__in=[r.pk for r in records])
-                 if conditions.evaluate(condition, r, fields=fields)}
+    rows = list(Lead.objects.select_related("status").filter(pk__in=[r.pk for r in records]))
+    in_python = {r.pk for r in rows if conditions.evaluate(condition, r, fields=fields)}
+    compiled = conditions.compile(condition, fields)
+    assert {r.pk for r in rows if compiled(r)} == in_python, condition
     in_sql = set(Lead.objects.filter(conditions.to_q(condition, Lead, fields=fields)).values_list("pk", flat=True))
     assert in_python == in_sql, condition
     return in_python
@@ -121,6 +124,12 @@ def test_changes_answer_changed_to_and_from_only_in_python(leads):
     assert conditions.evaluate({"field": "rating", "op": "changed_from", "value": "WARM"}, lead, changes=changes)
     assert not conditions.evaluate({"field": "rating", "op": "changed_to", "value": "cold"}, lead, changes=changes)
     assert not conditions.evaluate({"field": "rating", "op": "changed"}, lead)
+    fields = conditions.fields_for("leads.lead")
+    for leaf, expected in [({"field": "rating", "op": "changed"}, True),
+                           ({"field": "rating", "op": "changed_to", "value": "hot"}, True),
+                           ({"field": "rating", "op": "changed_from", "value": "WARM"}, True),
+                           ({"field": "rating", "op": "changed_to", "value": "cold"}, False)]:
+        assert conditions.compile(leaf, fields)(lead, changes) is expected
     with pytest.raises(conditions.InvalidCondition):
         conditions.validate({"field": "rating", "op": "changed"}, "leads.lead", sql=True)
 
