@@ -717,7 +717,8 @@ def finish_email(record, payload: dict, delivered: dict) -> dict:
             target=record, actor=_user(payload.get("sender")), kind=Activity.Kind.EMAIL, subject=payload["subject"],
             body=payload["text"], body_html=payload["html"], direction=Activity.Direction.OUTBOUND,
             data={"sent": True, "to": [payload["to"]], "cc": [], "template": payload["template"],
-                  "language": payload["language"], "message_id": payload["message_id"]})
+                  "language": payload["language"], "message_id": payload["message_id"],
+                  "automation": {"key": payload["key"]}})  # automation's doing, not a person's touch
     return {"to": payload["to"], "template": payload["template"], "language": payload["language"],
             "activity": getattr(activity, "pk", None)}
 

@@ -17,6 +17,7 @@ from crm.activities.models import Activity
 from crm.automation import actions, engine
 from crm.automation.models_rules import ActionRun, RuleRun
 from crm.automation.tests.rule_helpers import deliver_events, hot, make_rule, run_actions, settle
+from crm.core.models import Event
 from crm.notifications.models import Notification
 from leads.models import Lead
 from leads.services import lead_create
@@ -96,7 +97,10 @@ def test_send_email_answers_in_the_recipients_language_and_logs_it_on_the_timeli
     settle()
     [message] = mailoutbox
     assert message.to == ["aino@example.fi"] and message.subject == "Kiitos Aino"
-    assert Activity.objects.get(kind="email", object_id=lead.pk).data["language"] == "fi"
+    email = Activity.objects.get(kind="email", object_id=lead.pk)
+    assert email.data["language"] == "fi" and email.data["automation"]["key"] == ActionRun.objects.get().key
+    from crm.automation.escalations import human_touch  # an escalation does not take it for a person's touch
+    assert not human_touch(Event.objects.get(name="activity.created", data__activity_id=email.pk))
     assert ActionRun.objects.get().result["language"] == "fi"
 
 
