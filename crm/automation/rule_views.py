@@ -256,7 +256,14 @@ def failed_runs(request):
                 .order_by("-finished_at", "-pk"))
     filterset = FailedRunFilter(request.GET, queryset=queryset)
     page, query = paginate(request, filterset.qs)
-    return render_settings(request, "automation/rules/failed.html", {"filter": filterset, "page": page, "query": query},
+    from crm.automation.models_autoresponders import AutoResponse
+    from crm.automation.models_escalations import EscalationDue
+
+    # The other automation that fails on its own rows: pointed to here, so one screen says what needs a look.
+    elsewhere = {"escalations": EscalationDue.objects.filter(state=EscalationDue.State.FAILED).count(),
+                 "responses": AutoResponse.objects.filter(outcome=AutoResponse.Outcome.FAILED).count()}
+    return render_settings(request, "automation/rules/failed.html", {"filter": filterset, "page": page, "query": query,
+                                                                     "elsewhere": elsewhere},
                            section="automation_health")
 
 

@@ -228,3 +228,19 @@ def test_the_lead_page_shows_the_rule_panel_to_admins_only(admin_client, client,
     client.force_login(rep)
     page = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
     assert "Paneled" in page and 'id="workflow-rules"' not in page
+
+
+def test_failed_runs_points_to_failed_auto_responses_and_escalations(admin_client, reps):
+    from django.contrib.contenttypes.models import ContentType
+
+    from crm.automation.models_autoresponders import AutoResponse
+
+    rep, _, _ = reps
+    assert 'data-testid="failed-elsewhere"' not in admin_client.get(reverse("automation:failed_runs")).content.decode()
+    lead = lead_create(actor=rep, lead=Lead(last_name="Bounced", owner=rep))
+    AutoResponse.objects.create(content_type=ContentType.objects.get_for_model(Lead), object_id=lead.pk,
+                                record_repr=str(lead), outcome=AutoResponse.Outcome.FAILED, error="SMTP refused")
+    page = admin_client.get(reverse("automation:failed_runs")).content.decode()
+    link = reverse("automation:autoresponse_log") + "?outcome=failed"
+    assert "1 failed auto-response" in page and link in page and "failed escalation" not in page
+    assert "SMTP refused" in admin_client.get(link).content.decode()
