@@ -4,7 +4,6 @@ move up/down, the log of sent responses with Send again for failed ones, and "te
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
@@ -26,13 +25,6 @@ SECTION = "autoresponders"
 def _type_label(key: str) -> str:
     rt = records.find(key)
     return str(rt.label_plural) if rt is not None else key
-
-
-def _record_url(content_type_id: int, object_id: int) -> str:
-    try:
-        return records.for_model(ContentType.objects.get_for_id(content_type_id).model_class()).detail_url(object_id)
-    except (KeyError, AttributeError):
-        return ""
 
 
 @right_required(RIGHT)
@@ -114,7 +106,7 @@ def autoresponse_log(request):
     filterset = AutoResponseFilter(request.GET, queryset=queryset)
     page, query = paginate(request, filterset.qs)
     for row in page:
-        row.record_url = _record_url(row.content_type_id, row.object_id)
+        row.record_url = records.detail_url_of(row.content_type_id, row.object_id)
     return render_settings(request, "automation/autoresponders/log.html",
                            {"filter": filterset, "page": page, "query": query}, section=SECTION)
 

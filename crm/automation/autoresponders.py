@@ -39,6 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core import conditions, records
+from crm.automation.engine import backoff
 from crm.core.config_cache import ConfigCache
 
 logger = logging.getLogger(__name__)
@@ -321,29 +322,19 @@ def _log_activity(record, user, rendered, row, template, message_id: str):
                                  "auto_response": row.pk, "auto_responder": row.responder_id})
 
 
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, 4 min … at most an hour."""
-    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
-
-
 def _notify_admins(response_id: int) -> None:
     from django.urls import reverse
-    from django.utils.translation import override
 
-    from crm.access.models import User
+    from crm.automation.engine import tell_admins
     from crm.automation.models_autoresponders import AutoResponse
-    from crm.notifications.services import notification_send
 
     row = AutoResponse.objects.filter(pk=response_id).first()
     if row is None:
         return
-    for admin in User.objects.filter(Q(profile__is_admin=True) | Q(is_superuser=True), is_active=True):
-        with override(admin.language or None):
-            message = _("Auto-responder “%(name)s” failed on %(record)s: %(error)s") % {
-                "name": row.responder_name, "record": row.record_repr, "error": row.error[:200]}
-        notification_send(recipient=admin, message=message,
-                          url=reverse("automation:autoresponse_log") + f"?outcome=failed&record={row.object_id}",
-                          verb="automation.autoresponse_failed")
+    tell_admins(lambda: _("Auto-responder “%(name)s” failed on %(record)s: %(error)s") % {
+        "name": row.responder_name, "record": row.record_repr, "error": row.error[:200]},
+        url=reverse("automation:autoresponse_log") + f"?outcome=failed&record={row.object_id}",
+        verb="automation.autoresponse_failed")
 
 
 def tick(*, now=None, limit: int = 500) -> dict:

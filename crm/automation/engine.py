@@ -644,7 +644,7 @@ def execute_action_run(action_run_id: int, *, follow: bool = True) -> str | None
         model = ContentType.objects.get_for_id(run.content_type_id).model_class()
         record = model._default_manager.filter(pk=run.object_id).first()
         action_run.attempts += 1
-        error, result, status, permanent = "", {}, ActionRun.Status.SUCCEEDED, False
+        error, result, status = "", {}, ActionRun.Status.SUCCEEDED
         try:
             if action is None:
                 raise PermanentActionError(_("The action “%(kind)s” is not available.") % {"kind": action_run.kind})
@@ -657,7 +657,7 @@ def execute_action_run(action_run_id: int, *, follow: bool = True) -> str | None
         except ActionSkipped as exc:
             status, result = ActionRun.Status.SKIPPED, {"skipped": str(exc)}
         except PermanentActionError as exc:
-            status, error, permanent = ActionRun.Status.FAILED, str(exc), True
+            status, error = ActionRun.Status.FAILED, str(exc)
         except Exception as exc:  # noqa: BLE001 - kept on the row, retried with backoff, then surfaced
             logger.warning("action run %s (%s) failed: %s", action_run.pk, action_run.kind, exc)
             error = f"{type(exc).__name__}: {exc}"[:4000] if not isinstance(exc, ActionError) else str(exc)
@@ -815,23 +815,30 @@ def action_run_retry(*, action_run, actor) -> None:
         transaction.on_commit(lambda: _enqueue([row.pk]), robust=True)
 
 
-def _notify_admins(action_run_id: int) -> None:
-    from django.urls import reverse
+def tell_admins(message, *, url: str, verb: str) -> None:
+    """Notify every active admin, each in their own language: `message()` is called under it."""
     from django.utils.translation import override
 
     from crm.access.models import User
-    from crm.automation.models_rules import ActionRun
     from crm.notifications.services import notification_send
+
+    for admin in User.objects.filter(Q(profile__is_admin=True) | Q(is_superuser=True), is_active=True):
+        with override(admin.language or None):
+            text = message()
+        notification_send(recipient=admin, message=text, url=url, verb=verb)
+
+
+def _notify_admins(action_run_id: int) -> None:
+    from django.urls import reverse
+
+    from crm.automation.models_rules import ActionRun
 
     row = ActionRun.objects.select_related("run__rule").filter(pk=action_run_id).first()
     if row is None:
         return
-    for admin in User.objects.filter(Q(profile__is_admin=True) | Q(is_superuser=True), is_active=True):
-        with override(admin.language or None):
-            message = _("Workflow rule “%(rule)s” failed on %(record)s: %(error)s") % {
-                "rule": row.run.rule.name, "record": row.run.record_repr, "error": row.last_error[:200]}
-        notification_send(recipient=admin, message=message, url=reverse("automation:failed_runs"),
-                          verb="automation.failed")
+    tell_admins(lambda: _("Workflow rule “%(rule)s” failed on %(record)s: %(error)s") % {
+        "rule": row.run.rule.name, "record": row.run.record_repr, "error": row.last_error[:200]},
+        url=reverse("automation:failed_runs"), verb="automation.failed")
 
 
 # --- beat --------------------------------------------------------------------------------------------------------------

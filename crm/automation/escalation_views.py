@@ -6,7 +6,6 @@ Retry for failed ones. Views parse, call crm.automation.escalations, and render.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
@@ -129,20 +128,13 @@ def escalation_apply(request, pk):
         "rule": rule, "count": service.past_due_count(rule)}, section=SECTION)
 
 
-def _record_url(content_type_id: int, object_id: int) -> str:
-    try:
-        return records.for_model(ContentType.objects.get_for_id(content_type_id).model_class()).detail_url(object_id)
-    except (KeyError, AttributeError):
-        return ""
-
-
 @right_required(RIGHT)
 def escalation_log(request):
     queryset = EscalationDue.objects.select_related("rule", "level").order_by("-due_at", "-pk")
     filterset = EscalationDueFilter(request.GET, queryset=queryset)
     page, query = paginate(request, filterset.qs)
     for row in page:
-        row.record_url = _record_url(row.content_type_id, row.object_id)
+        row.record_url = records.detail_url_of(row.content_type_id, row.object_id)
     return render_settings(request, "automation/escalations/log.html",
                            {"filter": filterset, "page": page, "query": query}, section=SECTION)
 

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.core import conditions, records
+from crm.automation.engine import backoff
 from crm.core.config_cache import ConfigCache
 from crm.core.models import Event
 
@@ -349,11 +350,6 @@ handle_event.many = handle_events
 
 # --- firing --------------------------------------------------------------------------------------------------------
 
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, 4 min … at most an hour."""
-    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
-
-
 def _finish_cancel(row, reason: str, now) -> str:
     from crm.automation.models_escalations import EscalationDue
 
@@ -583,22 +579,17 @@ def cleanup(*, now=None) -> int:
 
 def _notify_admins(due_id: int) -> None:
     from django.urls import reverse
-    from django.utils.translation import override
 
-    from crm.access.models import User
+    from crm.automation.engine import tell_admins
     from crm.automation.models_escalations import EscalationDue
-    from crm.notifications.services import notification_send
 
     row = EscalationDue.objects.select_related("rule").filter(pk=due_id).first()
     if row is None:
         return
-    for admin in User.objects.filter(Q(profile__is_admin=True) | Q(is_superuser=True), is_active=True):
-        with override(admin.language or None):
-            message = _("Escalation “%(rule)s” failed on %(record)s: %(error)s") % {
-                "rule": row.rule.name, "record": row.record_repr, "error": row.error[:200]}
-        notification_send(recipient=admin, message=message,
-                          url=reverse("automation:escalation_log") + f"?state=failed&rule={row.rule_id}",
-                          verb="automation.escalation_failed")
+    tell_admins(lambda: _("Escalation “%(rule)s” failed on %(record)s: %(error)s") % {
+        "rule": row.rule.name, "record": row.record_repr, "error": row.error[:200]},
+        url=reverse("automation:escalation_log") + f"?state=failed&rule={row.rule_id}",
+        verb="automation.escalation_failed")
 
 
 def escalation_retry(*, actor, due, ip: str | None = None) -> bool:

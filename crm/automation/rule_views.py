@@ -59,13 +59,6 @@ def _type_label(key: str) -> str:
         return key
 
 
-def _record_url(content_type_id: int, object_id: int) -> str:
-    try:
-        return records.for_model(ContentType.objects.get_for_id(content_type_id).model_class()).detail_url(object_id)
-    except (KeyError, AttributeError):
-        return ""
-
-
 @right_required(RIGHT)
 def rule_list(request):
     last_run = RuleRun.objects.filter(rule=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
@@ -231,7 +224,7 @@ def run_list(request):
     filterset = RuleRunFilter(request.GET, queryset=queryset)
     page, query = paginate(request, filterset.qs)
     for run in page:
-        run.record_url = _record_url(run.content_type_id, run.object_id)
+        run.record_url = records.detail_url_of(run.content_type_id, run.object_id)
     return render_settings(request, "automation/rules/runs.html", {"filter": filterset, "page": page, "query": query},
                            section="automation_health")
 
@@ -245,7 +238,7 @@ def run_detail(request, pk):
         config = configs[action_run.index] if action_run.index < len(configs) else {}
         action_run.description = describe_action(config, run.rule.record_type)
     return render_settings(request, "automation/rules/run_detail.html", {
-        "run": run, "actions": actions, "record_url": _record_url(run.content_type_id, run.object_id),
+        "run": run, "actions": actions, "record_url": records.detail_url_of(run.content_type_id, run.object_id),
         "trigger": trigger_text(run.version, run.rule.record_type),
     }, section="automation_health")
 

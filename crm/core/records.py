@@ -115,6 +115,16 @@ def key_of(model_or_instance) -> str:
     return f"{meta.app_label}.{meta.model_name}"
 
 
+def detail_url_of(content_type_id: int, object_id: int) -> str:
+    """The page of the record a (content type, id) pair names, or "" when its type has no page."""
+    from django.contrib.contenttypes.models import ContentType
+
+    try:
+        return for_model(ContentType.objects.get_for_id(content_type_id).model_class()).detail_url(object_id)
+    except (KeyError, AttributeError):
+        return ""
+
+
 def all_types() -> list[RecordType]:
     return sorted(_registry.values(), key=lambda rt: (rt.nav_order, rt.key))
 
