@@ -67,6 +67,9 @@ class ListSpec:
     empty_text: str = ""
     template: str = "lists/list.html"
     per_page: int = 50
+    # () → (filter names, version tokens): filters with model choices (not look-ups) whose choices those tokens
+    # cover, so the filter panel may be kept written with the tokens in its key (crm.lists.views._filters_html).
+    cached_choices: Callable[[], tuple] | None = None
 
 
 _extra_actions: dict[str, list[BulkAction]] = {}

@@ -91,7 +91,8 @@ def _filters_html(listing: RecordList) -> str:
     """The filter panel's fields. Written once per process for each query, language, set of hidden fields and
     version of what the choices come from (picklists, users, custom fields), then reused: the panel is the
     same for everyone in those, and writing it was a tenth of the page. Not kept when a choice comes from
-    elsewhere (a pipeline's stages, a record picked in a look-up) or the input has errors."""
+    elsewhere (a model's rows the type's ListSpec.cached_choices does not cover, a record picked in a look-up)
+    or the input has errors."""
     from django import forms
     from django.utils.translation import get_language
 
@@ -104,14 +105,19 @@ def _filters_html(listing: RecordList) -> str:
     form = listing.filterset.form
     key = None
     data = form.data if form.is_bound else {}
+    # A type's own version tokens may cover some model-choice filters (the opportunity list's pipelines,
+    # stages and teams): those do not stop the panel from being kept.
+    cached = listing.rt.list.cached_choices
+    covered, versions = cached() if cached is not None else (frozenset(), ())
     keep = not (form.is_bound and form.errors) and not any(
         isinstance(field, forms.ModelChoiceField) and (not isinstance(field.widget, LookupSelect) or data.get(name))
+        and not (name in covered and not isinstance(field.widget, LookupSelect))
         for name, field in form.fields.items())
     if keep:
         values = data.getlist if hasattr(data, "getlist") else (lambda name: [data[name]])
         given = tuple((name, tuple(values(name))) for name in form.fields if name in data)
         key = (listing.rt.key, get_language(), listing.hidden, custom_fields_config.version(),
-               picklist_config.version(), users_config.version(), given)
+               picklist_config.version(), users_config.version(), versions, given)
         html = _filter_html.get(key)
         if html is not None:
             return html
