@@ -10,6 +10,17 @@ class Config(AppConfig):
         from crm.core.demo import register_demo
 
         register_demo("opportunities", "opportunities.demo.seed", after=('accounts', 'leads'))
+        # Cache invalidation only: the list's filter panel (pipelines, stages and teams in its selects).
+        from django.db.models.signals import post_delete, post_save
+
+        from crm.access.models import Team
+        from opportunities import choices_cache
+        from opportunities.models import Pipeline, Stage
+
+        for model in (Pipeline, Stage, Team):
+            post_save.connect(choices_cache.changed, sender=model, dispatch_uid=f"opportunity-choices-save-{model.__name__}")
+            post_delete.connect(choices_cache.changed, sender=model,
+                                dispatch_uid=f"opportunity-choices-delete-{model.__name__}")
         # Whoever may not see an amount or a probability may not see what is computed from them either.
         from crm.access.visibility import register_derived_fields
 

@@ -96,6 +96,13 @@ class OpportunityFilter(RecordFilterSet):
         return qs.filter(close_date__gte=start, close_date__lte=end)
 
 
+def _cached_choices():
+    """The version token of the pipelines, stages and teams the list's filters offer (opportunities.choices_cache)."""
+    from opportunities.choices_cache import cached_choices
+
+    return cached_choices()
+
+
 LIST = ListSpec(
     columns=("name", "account", "stage", "amount", "probability", "close_date", "owner"),
     optional_columns=("contact", "pipeline", "currency", "amount_corporate", "expected_revenue", "opportunity_type",
@@ -119,6 +126,7 @@ LIST = ListSpec(
            "expected_revenue": money_cell("expected_revenue")},
     load=("name", "currency"),
     create_label=_("New opportunity"),
+    cached_choices=_cached_choices,
     template="opportunities/opportunity_list.html",
     count_text=ngettext_lazy("%(n)s opportunity", "%(n)s opportunities", "count"),
     count_capped=_("More than %(n)s opportunities: filter or search to narrow the list."),

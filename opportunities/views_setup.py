@@ -124,6 +124,9 @@ def pipeline_edit(request, pk=None):
                 Pipeline.objects.exclude(pk=pipeline.pk).filter(is_default=True).update(is_default=False)
             elif not Pipeline.objects.filter(is_default=True).exists():
                 Pipeline.objects.filter(pk=pipeline.pk).update(is_default=True)
+            from opportunities import choices_cache
+
+            choices_cache.changed()  # the updates send no signal
         _audit(request, "pipeline", pipeline, {"name": pipeline.name, "translations": pipeline.name_translations,
                                                "default": pipeline.is_default, "order": pipeline.order})
         messages.success(request, _("Pipeline %(name)s saved.") % {"name": pipeline.name})
@@ -169,6 +172,9 @@ def stage_reorder(request, pk):
                 for position, item in enumerate(stages):
                     if item.order != position:
                         Stage.objects.filter(pk=item.pk).update(order=position)
+                from opportunities import choices_cache
+
+                choices_cache.changed()  # update() sends no signal: the list's stage filter follows the order
                 _audit(request, "stage_order", stage, {"pipeline_id": stage.pipeline_id,
                                                        "order": [s.name for s in stages]})
     return redirect("opportunities:setup_pipelines")
