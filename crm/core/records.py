@@ -52,7 +52,11 @@ class RecordType:
     extra: dict = field(default_factory=dict)
 
     def list_url(self) -> str:
-        return reverse(self.list_url_name)
+        # Reversed once per type, like detail_url: a list page writes it into every view button and form.
+        url = _url_templates.get(f"{self.list_url_name}#list")
+        if url is None:
+            url = _url_templates[f"{self.list_url_name}#list"] = reverse(self.list_url_name)
+        return url
 
     def detail_url(self, pk) -> str:
         # Reversed once per type: a list page links 50 rows, and reverse() costs more than the rest of a cell.
