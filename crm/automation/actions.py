@@ -125,17 +125,6 @@ def get_action(kind: str) -> ActionKind | None:
     return _registry.get(kind)
 
 
-def perform(action: ActionKind, ctx: ActionContext, config: dict) -> dict:
-    """Run an action from start to end inside the caller's transaction: `run`, then `deliver` and `finish` for
-    an action with an outside effect. For a caller that keeps the outcome on its own row (an escalation's due
-    row) and accepts that a crash after the delivery repeats it; the workflow-rule engine uses the three steps."""
-    result = action.run(ctx, config) or {}
-    if action.deliver is None:
-        return result
-    delivered = action.deliver(result) or {}
-    return (action.finish(ctx.record, result, delivered) if action.finish else delivered) or {}
-
-
 def action_kinds() -> list[ActionKind]:
     return sorted(_registry.values(), key=lambda a: (a.order, a.kind))
 

@@ -362,7 +362,7 @@ def _finish_cancel(row, reason: str, now) -> str:
 def fire(row, *, now=None) -> str:
     """Fire one due row the caller holds locked: the record checked again, the level's actions run, the outcome
     kept on the row. Returns the row's new state."""
-    from crm.automation.actions import ActionContext, ActionSkipped, PermanentActionError, get_action, perform
+    from crm.automation.actions import ActionContext, ActionSkipped, PermanentActionError, get_action
     from crm.automation.models_escalations import EscalationDue
 
     now = now or timezone.now()
@@ -416,7 +416,7 @@ def fire(row, *, now=None) -> str:
                 row.deliveries.append(index)
                 continue
             with transaction.atomic():
-                result = perform(action, ctx, config)
+                result = action.run(ctx, config) or {}
             results[index] = {"kind": config.get("kind"), "status": "succeeded", "result": _jsonable(result)}
         except ActionSkipped as exc:
             results[index] = {"kind": config.get("kind"), "status": "skipped", "result": {"skipped": str(exc)}}
