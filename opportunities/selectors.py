@@ -27,18 +27,26 @@ def opportunity_labels(*, user, account_ids=(), contact_ids=(), limit: int = TIM
 def amounts_by_account(*, user, account_ids, outcome: str) -> dict[int, dict[str, Decimal]]:
     """{account id: {currency: total amount}} of the opportunities `user` may see on these accounts whose stage
     has `outcome` ("open": the pipeline, "won": won revenue). Amounts stay in their own currencies: the CRM keeps
-    no exchange rates, so adding euros to dollars would be wrong. One grouped query."""
+    no exchange rates, so adding euros to dollars would be wrong. One grouped query for every outcome, once per
+    request (an account page asks for the pipeline and the won revenue of the same accounts)."""
+    from crm.core.request_memo import memo
+
     if outcome not in Stage.Outcome.values:
         raise ValueError(outcome)
+    ids = tuple(sorted(set(account_ids)))
+    return memo(("amounts_by_account", user.pk, ids), lambda: _amounts_by_outcome(user, ids)).get(outcome, {})
+
+
+def _amounts_by_outcome(user, account_ids) -> dict[str, dict[int, dict[str, Decimal]]]:
     corporate = getattr(settings, "CORPORATE_CURRENCY", "EUR")
-    rows = (Opportunity.objects.visible_to(user).filter(account_id__in=list(account_ids), stage__outcome=outcome,
-                                                         amount__isnull=False)
-            .order_by().values("account_id", "currency").annotate(total=Sum("amount")))
-    result: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    rows = (Opportunity.objects.visible_to(user).filter(account_id__in=list(account_ids), amount__isnull=False)
+            .order_by().values("stage__outcome", "account_id", "currency").annotate(total=Sum("amount")))
+    result: dict[str, dict[int, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
     for row in rows:
+        by_account = result[row["stage__outcome"]][row["account_id"]]
         currency = (row["currency"] or corporate).upper()
-        result[row["account_id"]][currency] = result[row["account_id"]].get(currency, Decimal(0)) + row["total"]
-    return dict(result)
+        by_account[currency] = by_account.get(currency, Decimal(0)) + row["total"]
+    return {outcome: dict(accounts) for outcome, accounts in result.items()}
 
 
 def stage_changes_for_timeline(*, opportunity_ids, actor_id=None, before=None, limit: int) -> list[StageChange]:

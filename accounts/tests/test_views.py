@@ -215,11 +215,11 @@ def _populate(rep, n, account, contact):
 
 # Detail pages list related records of several types: one small query each for the owners visibility
 # reaches (then memoized for the request), on top of the page's own. The account page adds its hierarchy
-# (ancestors, subsidiaries, which of them the reader may open), a query per roll-up and its contact roles;
+# (ancestors, subsidiaries, which of them the reader may open), one query for the money roll-ups and its contact roles;
 # the 360° timeline loads when its tab is opened (its own budget: test_timeline.py).
 # The contact list's one more: the campaigns its "Add to campaign" bulk action offers.
 @pytest.mark.parametrize(("url_name", "budget"), [("accounts:list", 12), ("contacts:list", 13),
-                                                  ("accounts:detail", 20), ("contacts:detail", 13)])
+                                                  ("accounts:detail", 19), ("contacts:detail", 13)])
 def test_query_budget_does_not_grow_with_rows(client, reps, url_name, budget, django_assert_max_num_queries):
     rep, _, _ = reps
     CustomFieldFactory(record_type="accounts.account", name="region", label="Region", show_in_list=True)
