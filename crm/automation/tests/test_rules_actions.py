@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import threading
+import urllib.error
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -450,6 +451,46 @@ def test_a_webhook_connects_to_the_address_it_checked_not_a_rebound_one(reps, re
     assert action.status == "succeeded", action.last_error
     [(headers, _body)] = receiver.requests
     assert headers["Host"] == f"hooks.example.test:{port}"
+
+
+def test_an_https_webhook_is_pinned_and_still_checks_the_certificate_against_the_host_name(tmp_path):
+    """The pinned HTTPS connection goes to the checked address and verifies the certificate for the URL's host:
+    a self-signed one is refused by default, and accepted when trusted, with the host name in Host."""
+    import ssl
+    import subprocess
+    import urllib.request
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(self.headers["Host"].encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Answer)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"https://localhost:{server.server_port}/hook"
+        with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+            actions._opener("127.0.0.1").open(urllib.request.Request(url, data=b"{}", method="POST"), timeout=5)
+        opener = actions._opener("127.0.0.1")
+        for handler in opener.handlers:
+            if isinstance(handler, actions._Pinned):
+                handler._context = ssl.create_default_context(cafile=str(cert))
+        with opener.open(urllib.request.Request(url, data=b"{}", method="POST"), timeout=5) as response:
+            assert response.status == 200 and response.read() == f"localhost:{server.server_port}".encode()
+    finally:
+        server.shutdown()
 
 
 def test_a_mistyped_allowed_network_is_named_at_start_up_and_allows_nothing(settings):
