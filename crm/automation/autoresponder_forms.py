@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.automation.autoresponders import record_types
 from crm.automation.models_autoresponders import AutoResponder, AutoResponse
+from crm.automation.rule_forms import DATE_WIDGET, AutomationLogFilter
 from crm.core.forms import ConditionField
 
 
@@ -72,10 +73,9 @@ class RecordSearchForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("Record (id or name)"), max_length=100)
 
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+class AutoResponseFilter(AutomationLogFilter):
+    search_fields = ("record_repr", "to_address", "subject")
 
-
-class AutoResponseFilter(django_filters.FilterSet):
     responder = django_filters.ModelChoiceFilter(label=gettext_lazy("Auto-responder"),
                                                  queryset=AutoResponder.objects.order_by("name"),
                                                  empty_label=gettext_lazy("All"))
@@ -88,24 +88,3 @@ class AutoResponseFilter(django_filters.FilterSet):
     class Meta:
         model = AutoResponse
         fields = ["responder", "outcome", "record", "date_from", "date_to"]
-
-    def filter_record(self, queryset, name, value):
-        from django.db.models import Q
-
-        value = value.strip()
-        if value.isdigit():
-            return queryset.filter(object_id=int(value))
-        return queryset.filter(Q(record_repr__icontains=value) | Q(to_address__icontains=value)
-                               | Q(subject__icontains=value))
-
-    def filter_from(self, queryset, name, value):
-        from crm.lists.filters import day_start
-
-        return queryset.filter(created_at__gte=day_start(value))
-
-    def filter_to(self, queryset, name, value):
-        from datetime import timedelta
-
-        from crm.lists.filters import day_start
-
-        return queryset.filter(created_at__lt=day_start(value + timedelta(days=1)))

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.automation.escalations import clock_fields, record_types
 from crm.automation.models_escalations import EscalationDue, EscalationRule
-from crm.automation.rule_forms import ActionsEditor
+from crm.automation.rule_forms import DATE_WIDGET, ActionsEditor, AutomationLogFilter
 from crm.core.forms import ConditionField
 
 UNITS = [("minutes", gettext_lazy("business minutes")), ("hours", gettext_lazy("business hours"))]
@@ -155,10 +155,9 @@ def _int(value) -> int:
         return 0
 
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+class EscalationDueFilter(AutomationLogFilter):
+    date_field = "due_at"
 
-
-class EscalationDueFilter(django_filters.FilterSet):
     rule = django_filters.ModelChoiceFilter(label=gettext_lazy("Escalation rule"),
                                             queryset=EscalationRule.objects.order_by("name"),
                                             empty_label=gettext_lazy("All"))
@@ -171,21 +170,3 @@ class EscalationDueFilter(django_filters.FilterSet):
     class Meta:
         model = EscalationDue
         fields = ["rule", "state", "record", "date_from", "date_to"]
-
-    def filter_record(self, queryset, name, value):
-        value = value.strip()
-        if value.isdigit():
-            return queryset.filter(object_id=int(value))
-        return queryset.filter(record_repr__icontains=value)
-
-    def filter_from(self, queryset, name, value):
-        from crm.lists.filters import day_start
-
-        return queryset.filter(due_at__gte=day_start(value))
-
-    def filter_to(self, queryset, name, value):
-        from datetime import timedelta
-
-        from crm.lists.filters import day_start
-
-        return queryset.filter(due_at__lt=day_start(value + timedelta(days=1)))

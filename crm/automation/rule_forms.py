@@ -136,7 +136,38 @@ class AutomationSettingsForm(forms.Form):
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
 
 
-class RuleRunFilter(django_filters.FilterSet):
+class AutomationLogFilter(django_filters.FilterSet):
+    """What the automation logs share: a record by id or by text in `search_fields`, and a day range on
+    `date_field` (each day in the site's time zone)."""
+
+    date_field = "created_at"
+    search_fields = ("record_repr",)
+
+    def filter_record(self, queryset, name, value):
+        from django.db.models import Q
+
+        value = value.strip()
+        if value.isdigit():
+            return queryset.filter(object_id=int(value))
+        text = Q()
+        for field in self.search_fields:
+            text |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(text)
+
+    def filter_from(self, queryset, name, value):
+        from crm.lists.filters import day_start
+
+        return queryset.filter(**{f"{self.date_field}__gte": day_start(value)})
+
+    def filter_to(self, queryset, name, value):
+        from datetime import timedelta
+
+        from crm.lists.filters import day_start
+
+        return queryset.filter(**{f"{self.date_field}__lt": day_start(value + timedelta(days=1))})
+
+
+class RuleRunFilter(AutomationLogFilter):
     rule = django_filters.ModelChoiceFilter(label=gettext_lazy("Rule"), queryset=WorkflowRule.objects.order_by("name"),
                                             empty_label=gettext_lazy("All"))
     outcome = django_filters.ChoiceFilter(label=gettext_lazy("Outcome"), choices=RuleRun.Outcome.choices,
@@ -148,24 +179,6 @@ class RuleRunFilter(django_filters.FilterSet):
     class Meta:
         model = RuleRun
         fields = ["rule", "outcome", "record", "date_from", "date_to"]
-
-    def filter_record(self, queryset, name, value):
-        value = value.strip()
-        if value.isdigit():
-            return queryset.filter(object_id=int(value))
-        return queryset.filter(record_repr__icontains=value)
-
-    def filter_from(self, queryset, name, value):
-        from crm.lists.filters import day_start
-
-        return queryset.filter(created_at__gte=day_start(value))
-
-    def filter_to(self, queryset, name, value):
-        from datetime import timedelta
-
-        from crm.lists.filters import day_start
-
-        return queryset.filter(created_at__lt=day_start(value + timedelta(days=1)))
 
 
 class FailedRunFilter(django_filters.FilterSet):

@@ -244,3 +244,18 @@ def test_failed_runs_points_to_failed_auto_responses_and_escalations(admin_clien
     link = reverse("automation:autoresponse_log") + "?outcome=failed"
     assert "1 failed auto-response" in page and link in page and "failed escalation" not in page
     assert "SMTP refused" in admin_client.get(link).content.decode()
+
+
+def test_the_log_filters_a_day_range_in_the_site_time_zone(admin_client, reps):
+    rep, _, _ = reps
+    make_rule(name="Tasks")
+    for name in ("Old", "New"):
+        lead_create(actor=rep, lead=Lead(last_name=name, owner=rep))
+    settle()
+    RuleRun.objects.filter(record_repr__startswith="Old").update(created_at=timezone.now() - timedelta(days=3))
+    url = reverse("automation:run_list")
+    day = (timezone.localdate() - timedelta(days=3)).isoformat()
+    old = admin_client.get(url, {"date_from": day, "date_to": day}).content.decode()
+    assert old.count("data-run=") == 1 and "Old" in old
+    recent = admin_client.get(url, {"date_from": timezone.localdate().isoformat()}).content.decode()
+    assert recent.count("data-run=") == 1 and "New" in recent
